@@ -1,0 +1,53 @@
+/* Layer 3 entry point: the kernel's view of a dump. Bundles the physical
+ * source, the translator, the version row and the KDBG, and adds what only
+ * the kernel's own data can tell (the PFN database) to page walks. */
+#ifndef NTMEM_KERNEL_H
+#define NTMEM_KERNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ntmem/error.h>
+#include <ntmem/kdbg.h>
+#include <ntmem/source.h>
+#include <ntmem/version.h>
+#include <ntmem/xlat.h>
+
+struct nm_kernel_options {
+	bool has_dtb;
+	uint64_t dtb;		/* --dtb */
+	bool has_kdbg;
+	uint32_t kdbg_va;	/* --kdbg */
+};
+
+struct nm_kernel {
+	const nm_source *src;
+	nm_xlat *xlat;
+	const struct nm_version *version;
+	uint32_t build;			/* header build, or from the kernel when the header lacks it */
+	bool has_kdbg;
+	struct nm_kdbg kdbg;
+	nm_error kdbg_error;		/* why there is no KDBG, when !has_kdbg */
+	bool has_pfn_database;
+	uint32_t pfn_database;		/* value of MmPfnDatabase: VA of the MMPFN array */
+	uint64_t pfn_count;		/* entries the database holds (MmHighestPhysicalPage + 1) */
+	uint32_t kernel_base;
+};
+
+/* Opens the kernel view. Fails (exit 2) only when the dump holds no
+ * translatable memory (triage, 64-bit, no DTB); a missing KDBG is not an
+ * error here: has_kdbg is false and kdbg_error says why. */
+int nm_kernel_open(const nm_source *src, const struct nm_kernel_options *opt,
+		   struct nm_kernel *out, nm_error *err);
+void nm_kernel_close(struct nm_kernel *k);
+
+/* A page walk plus the PFN database check: a valid page whose MMPFN
+ * PteAddress does not point back at the PTE that maps it is NM_PAGE_STALE. */
+void nm_kernel_walk(struct nm_kernel *k, uint64_t va, struct nm_walk *out);
+
+/* Reads a 32-bit kernel variable; 0 on success, else -1 with *state saying
+ * why the page could not be read. */
+int nm_kernel_read_u32(struct nm_kernel *k, uint32_t va, uint32_t *value,
+		       enum nm_page_state *state);
+
+#endif

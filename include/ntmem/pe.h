@@ -1,0 +1,53 @@
+/* Layer 4: PE32 headers of an in-memory image, and the loader's view of
+ * its sections (which it discards after DriverEntry, which it may page). */
+#ifndef NTMEM_PE_H
+#define NTMEM_PE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ntmem/error.h>
+
+#define NM_PE_MAX_SECTIONS 96		/* the Windows loader's own limit */
+
+#define NM_SCN_CNT_CODE 0x00000020u
+#define NM_SCN_MEM_DISCARDABLE 0x02000000u
+#define NM_SCN_MEM_NOT_PAGED 0x08000000u
+
+enum nm_section_kind { NM_SECTION_DISCARDABLE, NM_SECTION_PAGEABLE, NM_SECTION_NONPAGED };
+const char *nm_section_kind_name(enum nm_section_kind k); /* "discardable", "pageable", "nonpaged" */
+
+struct nm_pe_section {
+	char name[9];			/* NUL-terminated, non-printable bytes replaced */
+	uint32_t virtual_address, virtual_size;
+	uint32_t raw_offset, raw_size;
+	uint32_t characteristics;
+	enum nm_section_kind kind;
+};
+
+struct nm_pe_image {
+	uint32_t e_lfanew;
+	uint16_t machine;
+	uint32_t timestamp;
+	uint32_t entry_rva;
+	uint32_t image_base;
+	uint32_t section_alignment, file_alignment;
+	uint32_t size_of_image, size_of_headers;
+	uint32_t number_of_rva_and_sizes;
+	uint32_t dir_rva[16], dir_size[16];	/* data directories */
+	unsigned nsections;
+	struct nm_pe_section sections[NM_PE_MAX_SECTIONS];
+};
+
+/* Parses the headers in BUF (the image's first bytes, at least the header
+ * page); every offset is checked against LEN and against SizeOfImage. */
+int nm_pe_parse(const uint8_t *buf, size_t len, struct nm_pe_image *out, nm_error *err);
+
+/* The loader's classification of one section (docs/pe-loader.md). */
+enum nm_section_kind nm_pe_classify(const struct nm_pe_section *s);
+
+/* The section whose [va, va+max(vsize,rawsize)) holds RVA, or NULL. */
+const struct nm_pe_section *nm_pe_section_at(const struct nm_pe_image *pe, uint32_t rva);
+
+#endif

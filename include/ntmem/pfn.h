@@ -1,0 +1,44 @@
+/* PFN database (MMPFN) entries. */
+#ifndef NTMEM_PFN_H
+#define NTMEM_PFN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ntmem/kernel.h>
+
+enum nm_pfn_list {
+	NM_PFN_ZEROED, NM_PFN_FREE, NM_PFN_STANDBY, NM_PFN_MODIFIED,
+	NM_PFN_MODIFIED_NO_WRITE, NM_PFN_BAD, NM_PFN_ACTIVE, NM_PFN_TRANSITION,
+	NM_PFN_UNKNOWN
+};
+const char *nm_pfn_list_name(enum nm_pfn_list l);
+
+struct nm_pfn_entry {
+	uint64_t pfn;
+	uint32_t entry_address;		/* VA of the MMPFN entry */
+	bool out_of_range;		/* pfn beyond the database */
+	enum nm_page_state entry_state;	/* state of the entry's own page */
+	bool readable;			/* the fields below are set */
+	enum nm_pfn_list list;
+	uint32_t reference_count;
+	uint32_t share_count;
+	uint32_t pte_address;
+	uint32_t va;			/* the VA that PteAddress maps, through the self-map */
+	uint64_t original_pte;
+	uint32_t pte_frame;
+};
+
+/* Reads the MMPFN entry of PFN with the version's layout. Returns 0 when the
+ * entry was read, -1 otherwise (out says why: out_of_range / entry_state). */
+int nm_pfn_read(struct nm_kernel *k, uint64_t pfn, struct nm_pfn_entry *out);
+
+/* Decodes an MMPFN entry from raw bytes (unit-testable without a dump). */
+void nm_pfn_decode(const uint8_t *entry, const struct nm_mmpfn_layout *layout,
+		   bool pae, struct nm_pfn_entry *out);
+
+/* VA mapped by the PTE at PTE_ADDRESS, through the self-map at 0xC0000000. */
+uint32_t nm_pte_address_to_va(uint32_t pte_address, bool pae);
+uint32_t nm_va_to_pte_address(uint32_t va, bool pae);
+
+#endif

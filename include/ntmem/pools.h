@@ -1,0 +1,49 @@
+/* The kernel address-space map: pool regions and the other system regions,
+ * derived from kernel variables (contract: pools). */
+#ifndef NTMEM_POOLS_H
+#define NTMEM_POOLS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ntmem/kernel.h>
+
+#define NM_MAX_POOL_VARIABLES 32
+#define NM_MAX_REGIONS 24
+
+struct nm_kernel_variable {
+	const char *name;		/* "MmNonPagedPoolStart" */
+	uint32_t address;		/* VA of the variable (from KDBG) */
+	bool readable;
+	uint32_t value;
+	enum nm_page_state state;	/* why it could not be read */
+};
+
+struct nm_region {
+	const char *name;		/* "nonpaged_pool_initial", "paged_pool", ... */
+	uint64_t start, end;		/* end exclusive */
+	char source[96];		/* how it was derived, e.g. "MmPagedPoolStart..MmPagedPoolEnd+1" */
+};
+
+struct nm_overlap {
+	const char *a, *b;
+	uint64_t start, end;
+};
+
+struct nm_pool_map {
+	bool dynamic_va;
+	unsigned nvariables;
+	struct nm_kernel_variable variables[NM_MAX_POOL_VARIABLES];
+	unsigned nregions;
+	struct nm_region regions[NM_MAX_REGIONS];	/* sorted by start */
+	unsigned noverlaps;
+	struct nm_overlap overlaps[NM_MAX_REGIONS * 2];
+	bool incomplete;		/* a variable could not be read (exit 3) */
+};
+
+int nm_pools_read(struct nm_kernel *k, struct nm_pool_map *out, nm_error *err);
+
+/* The region that holds VA, or NULL. */
+const struct nm_region *nm_pools_find(const struct nm_pool_map *m, uint64_t va);
+
+#endif

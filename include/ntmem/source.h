@@ -1,0 +1,123 @@
+/* Layer 1: physical memory sources.
+ *
+ * A source is a dump file (or raw image) opened read-only and mapped, never
+ * read whole into the heap. It answers three questions: which physical pages
+ * exist, what bytes they hold, and what the file's header says. */
+#ifndef NTMEM_SOURCE_H
+#define NTMEM_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ntmem/error.h>
+
+#define NM_PAGE_SIZE 4096u
+#define NM_PAGE_SHIFT 12
+#define NM_MAX_RUNS 86		/* PHYSICAL_MEMORY_DESCRIPTOR32 capacity */
+
+enum nm_format {
+	NM_FORMAT_WINDOWS_CRASH_DUMP,	/* "windows-crash-dump" */
+	NM_FORMAT_RAW,			/* "raw": flat physical image from PA 0 */
+};
+
+enum nm_dump_type {
+	NM_DUMP_FULL,		/* DumpType 1: "full" */
+	NM_DUMP_KERNEL,		/* DumpType 2, SDMP summary + bitmap: "kernel" */
+	NM_DUMP_BITMAP,		/* DumpType 5/6, bitmap header: "bitmap" */
+	NM_DUMP_TRIAGE,		/* DumpType 4: "triage" (no usable physical memory) */
+	NM_DUMP_HEADER_ONLY,	/* DumpType 3: "header" */
+	NM_DUMP_RAW,		/* raw image: "raw" */
+	NM_DUMP_OTHER,		/* recognised header, type not readable here: "other" */
+};
+
+enum nm_arch { NM_ARCH_X86, NM_ARCH_X64 };
+
+struct nm_phys_run {
+	uint64_t base_pfn;
+	uint64_t page_count;
+};
+
+/* The x86 CONTEXT registers an analyst asks for (header offset 0x320). */
+struct nm_context_x86 {
+	uint32_t context_flags;
+	uint32_t eax, ebx, ecx, edx, esi, edi, ebp, esp, eip, eflags;
+	uint32_t seg_cs, seg_ss, seg_ds, seg_es, seg_fs, seg_gs;
+};
+
+/* Header facts, as the file states them (values checked for range, not for
+ * plausibility: that is the kernel layer's business). */
+struct nm_dump_facts {
+	enum nm_format format;
+	enum nm_dump_type type;
+	uint32_t dump_type_value;	/* raw DumpType field */
+	char bitmap_signature[5];	/* "SDMP"/"FDMP" for types 2/5/6, else "" */
+	enum nm_arch arch;
+	bool pae;
+	uint64_t dtb;			/* DirectoryTableBase; PAE: masked with ~0x1F */
+	uint64_t pfn_database;		/* header PfnDataBase field, raw */
+	uint64_t ps_loaded_module_list;
+	uint64_t ps_active_process_head;
+	uint64_t kdbg_va;		/* KdDebuggerDataBlock, 0 when absent/'PAGE' */
+	uint32_t machine;		/* MachineImageType */
+	uint32_t major_version;		/* 0xF free, 0xC checked */
+	uint32_t build;			/* MinorVersion = build number */
+	uint32_t processors;
+	uint32_t bugcheck_code;
+	uint64_t bugcheck_params[4];
+	uint64_t system_time;		/* FILETIME, 0 when unset */
+	uint64_t system_uptime;
+	bool has_context;
+	struct nm_context_x86 context;	/* valid when has_context (x86 only) */
+	uint32_t exception_code;
+	uint64_t exception_address;
+	char comment[129];
+	uint32_t nruns;
+	struct nm_phys_run runs[NM_MAX_RUNS];	/* header's physical memory runs */
+	uint64_t header_pages;		/* header NumberOfPages */
+	uint64_t pages_in_dump;		/* pages whose contents the file holds */
+	uint64_t max_pfn;		/* one past the highest PFN the source can hold */
+};
+
+typedef struct nm_source nm_source;
+
+/* Opens and maps PATH; detects the format from its first bytes (a file with no
+ * known signature is refused unless raw is requested). */
+int nm_source_open(const char *path, bool raw, nm_source **out, nm_error *err);
+
+/* Same, over a caller-owned buffer that must outlive the source (fuzzers and
+ * unit tests use this; nothing is copied). */
+int nm_source_open_buffer(const uint8_t *buf, size_t len, bool raw,
+			  nm_source **out, nm_error *err);
+
+void nm_source_close(nm_source *src);
+
+const struct nm_dump_facts *nm_source_facts(const nm_source *src);
+
+/* The NM_PAGE_SIZE bytes of page PFN inside the mapping, or NULL when the
+ * source does not hold that page. O(log runs) for full dumps, O(1) for
+ * bitmap dumps. */
+const uint8_t *nm_source_page(const nm_source *src, uint64_t pfn);
+
+static inline bool nm_source_has_page(const nm_source *src, uint64_t pfn)
+{
+	return nm_source_page(src, pfn) != NULL;
+}
+
+/* Copies LEN bytes at physical address PA; 0 when every byte is present,
+ * -1 (buf contents unspecified) when any page is absent. */
+int nm_source_read_pa(const nm_source *src, uint64_t pa, void *buf, size_t len);
+
+/* Visits the pages the source holds in ascending PFN order; stops early and
+ * returns the visitor's value when it is non-zero. */
+typedef int nm_page_visitor(void *ctx, uint64_t pfn, const uint8_t *page);
+int nm_source_for_each_page(const nm_source *src, nm_page_visitor *visit, void *ctx);
+
+/* The whole mapped file, for readers of side structures (triage dumps). */
+const uint8_t *nm_source_file(const nm_source *src, size_t *len);
+
+const char *nm_format_name(enum nm_format f);
+const char *nm_dump_type_name(enum nm_dump_type t);
+const char *nm_arch_name(enum nm_arch a);
+
+#endif

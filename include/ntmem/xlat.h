@@ -1,0 +1,70 @@
+/* Layer 2: virtual-to-physical translation of the kernel address space.
+ *
+ * Hardware walks go through libaddrxlat; when a walk stops on an invalid
+ * entry the entry is decoded as Windows would (swpte.h). */
+#ifndef NTMEM_XLAT_H
+#define NTMEM_XLAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ntmem/error.h>
+#include <ntmem/page_state.h>
+#include <ntmem/source.h>
+#include <ntmem/swpte.h>
+
+enum nm_paging_level { NM_LEVEL_PDPTE, NM_LEVEL_PDE, NM_LEVEL_PTE };
+const char *nm_paging_level_name(enum nm_paging_level l);	/* "pdpte", "pde", "pte" */
+
+struct nm_walk_entry {
+	enum nm_paging_level level;
+	uint64_t address;	/* physical address of the entry */
+	uint64_t value;		/* raw entry */
+};
+
+struct nm_walk {
+	uint64_t va;
+	enum nm_page_state state;
+	bool has_pa;		/* pa is meaningful (valid, transition, resolved prototype, not_in_dump) */
+	uint64_t pa;		/* physical address of va itself (page offset included) */
+	bool large_page;
+	unsigned nentries;
+	struct nm_walk_entry entries[3];
+	struct nm_swpte sw;	/* decode of the last entry when it was invalid */
+	bool proto_resolved;	/* prototype: the prototype PTE was read and decoded */
+	enum nm_page_state proto_state;	/* state found through the prototype PTE */
+};
+
+struct nm_xlat_config {
+	uint64_t dtb;		/* non-PAE: page directory PA; PAE: PDPT PA (32-byte aligned) */
+	bool pae;
+	enum nm_pte_layout layout;
+	struct nm_swpte_bases bases;
+};
+
+typedef struct nm_xlat nm_xlat;
+
+int nm_xlat_new(const nm_source *src, const struct nm_xlat_config *cfg,
+		nm_xlat **out, nm_error *err);
+void nm_xlat_free(nm_xlat *x);
+
+/* Updates the decode bases once the kernel variables are known. */
+void nm_xlat_set_bases(nm_xlat *x, const struct nm_swpte_bases *bases);
+
+/* Walks VA; never fails: every outcome is a page state in OUT. */
+void nm_xlat_walk(nm_xlat *x, uint64_t va, struct nm_walk *out);
+
+/* The 4096 bytes of the page that WALK found, when its state is readable:
+ * the dump's page for valid/transition/resolved prototype, a zero page for
+ * demand_zero; NULL otherwise. */
+const uint8_t *nm_xlat_page_bytes(const nm_xlat *x, const struct nm_walk *walk);
+
+/* Convenience: reads LEN bytes of kernel VA into BUF. Returns 0 when every
+ * page was readable; otherwise -1, with *first_bad (if not NULL) set to the
+ * walk of the first page that was not. */
+int nm_xlat_read(nm_xlat *x, uint64_t va, void *buf, size_t len,
+		 struct nm_walk *first_bad);
+
+const nm_source *nm_xlat_source(const nm_xlat *x);
+
+#endif

@@ -1,0 +1,68 @@
+/* Shared by the command files of the ntmem tool: parsed options, exit
+ * statuses, and the helpers every command uses to open a dump and print. */
+#ifndef NTMEM_CLI_H
+#define NTMEM_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include <ntmem/ntmem.h>
+
+enum cli_exit {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_USAGE = 1,
+	CLI_EXIT_BAD_INPUT = 2,
+	CLI_EXIT_PARTIAL = 3,
+};
+
+#define CLI_MAX_ARGS 256
+
+struct cli {
+	const char *command;
+	const char *dump_path;
+	bool json;
+	bool quiet;
+	bool raw;			/* --raw: the file is a flat physical image */
+	struct nm_kernel_options kopt;	/* --dtb, --kdbg */
+	int argc;			/* the command's own arguments after DUMP */
+	char **argv;
+};
+
+/* Parses a command-line number: 0x hex, decimal, or bare hex with a-f digits
+ * (as WinDbg prints addresses). 0 on success. */
+int cli_parse_number(const char *s, uint64_t *out);
+
+/* Prints "ntmem: FILE: WHAT: WHY" on stderr and returns CLI_EXIT_BAD_INPUT. */
+int cli_fail_input(const struct cli *c, const nm_error *err);
+/* Prints "ntmem: WHY" and returns CLI_EXIT_USAGE. */
+int cli_fail_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A warning on stderr, unless --quiet. */
+void cli_warn(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Opens the dump named on the command line; on failure prints the contract's
+ * line and returns CLI_EXIT_BAD_INPUT. */
+int cli_open_source(const struct cli *c, nm_source **src);
+/* Opens source and kernel view together (commands that need memory). */
+int cli_open_kernel(const struct cli *c, nm_source **src, struct nm_kernel *k);
+
+/* JSON helpers: the contract's top-level object, and hex-string addresses. */
+json_t *cli_json_document(const struct cli *c);
+json_t *cli_json_hex(uint64_t v);
+/* Prints the document on stdout and frees it. */
+void cli_json_print(json_t *doc);
+
+/* Commands: each takes the parsed command line and returns an exit status. */
+int cmd_info(const struct cli *c);
+int cmd_pte(const struct cli *c);
+int cmd_read(const struct cli *c);
+int cmd_pools(const struct cli *c);
+int cmd_modules(const struct cli *c);
+int cmd_carve(const struct cli *c);
+int cmd_pfn(const struct cli *c);
+int cmd_explain(const struct cli *c);
+int cmd_report(const struct cli *c);
+
+#endif

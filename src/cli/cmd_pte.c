@@ -1,0 +1,11 @@
+/* Placeholder until the command lands: its owner replaces this file. */
+#include <stdio.h>
+
+#include "cli.h"
+
+int cmd_pte(const struct cli *c)
+{
+	(void)c;
+	fprintf(stderr, "ntmem: pte: not implemented yet\n");
+	return CLI_EXIT_USAGE;
+}

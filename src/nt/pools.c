@@ -29,6 +29,8 @@ static const struct variable_slot variable_slots[] = {
 	{ "MmSessionSize", NM_KDBG_MM_SESSION_SIZE },
 	{ "MmPfnDatabase", NM_KDBG_MM_PFN_DATABASE },
 	{ "MmHighestPhysicalPage", NM_KDBG_MM_HIGHEST_PHYSICAL_PAGE },
+	{ "MmLowestPhysicalPage", NM_KDBG_MM_LOWEST_PHYSICAL_PAGE },
+	{ "MmNumberOfPhysicalPages", NM_KDBG_MM_NUMBER_OF_PHYSICAL_PAGES },
 	{ "MmSubsectionBase", NM_KDBG_MM_SUBSECTION_BASE },
 };
 

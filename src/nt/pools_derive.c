@@ -49,8 +49,8 @@ static void add_fixed(struct nm_pool_map *m, bool pae)
 
 	add_region(m, "page_tables", SELF_MAP, SELF_MAP + tables,
 		   pae ? "self-map 0xC0000000 (fixed), 8 MiB with PAE" : "self-map 0xC0000000 (fixed), 4 MiB");
-	add_region(m, "hyperspace", SELF_MAP + tables, SELF_MAP + 2ull * tables,
-		   "fixed: right after the page tables");
+	add_region(m, "hyperspace", SELF_MAP + tables, SELF_MAP + tables + 0x400000u,
+		   "fixed: 4 MiB right after the page tables");
 }
 
 /* MmSizeOfNonPagedPoolInBytes has no KDBG slot: the initial pool is taken

@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from common import FIXTURES, NTMEM, WRAPPER
 
-CORRUPT = os.path.join(FIXTURES, "corrupt")
+CORRUPT = os.path.abspath(os.path.join(FIXTURES, "corrupt"))
+BINARY = os.path.abspath(NTMEM)     # the runs happen in a temporary directory
 SANITIZED = "asan" in os.environ.get("BUILD", "") or bool(WRAPPER)
 TIMEOUT = 900 if WRAPPER else 60
 # A carve of any dump writes at most this much (the largest real driver
@@ -66,7 +67,7 @@ def run_confined(dump, args):
         out = os.path.join(top, "out")
         os.mkdir(out)
         argv = [a.replace("{OUT}", out) for a in args]
-        cmd = WRAPPER + [NTMEM, "--json", "-q", argv[0], dump] + argv[1:]
+        cmd = WRAPPER + [BINARY, "--json", "-q", argv[0], dump] + argv[1:]
         try:
             p = subprocess.run(limited(cmd), cwd=top, capture_output=True, timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -144,8 +145,9 @@ def error_line_problems(dump, err, man):
 
 def placeholder(command, corpus):
     """The reason to skip COMMAND when it is not implemented yet."""
-    dump, _ = corpus[0]
-    p = subprocess.run([NTMEM, command, dump], capture_output=True, timeout=60)
+    intact = [d for d, m in corpus if m.get("mutation") == "intact"]
+    dump = intact[0] if intact else corpus[0][0]
+    p = subprocess.run([BINARY, command, dump], capture_output=True, timeout=60)
     if p.returncode == 1 and b"not implemented" in p.stderr:
         return "ntmem %s is not implemented yet" % command
     return None

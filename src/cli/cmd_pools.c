@@ -82,7 +82,11 @@ static int print_json(const struct cli *c, const struct nm_kernel *k, const stru
 	json_object_set_new(doc, "dynamic_va", json_boolean(m->dynamic_va));
 	if (m->dynamic_va)
 		json_object_set_new(doc, "limits", regions_json(m->limits, m->nlimits));
-	if (!k->has_kdbg)
+	if (k->has_kdbg)
+		json_object_set_new(doc, "kdbg", json_pack("{s:o, s:s, s:I}", "va", cli_json_hex(k->kdbg.va),
+							    "source", nm_kdbg_source_name(k->kdbg.source),
+							    "size", (json_int_t)k->kdbg.size));
+	else
 		json_object_set_new(doc, "kdbg_error", json_pack("{s:s, s:s}", "what", k->kdbg_error.what,
 								  "why", k->kdbg_error.why));
 	cli_json_print(doc);

@@ -177,12 +177,14 @@ void nm_kernel_close(struct nm_kernel *k)
 }
 
 /* The stale rule (docs/mmpfn.md): the frame's MMPFN must name, as its
- * PteAddress, the self-map address of the PTE this walk went through. */
+ * PteAddress, the self-map address of the PTE this walk went through. A
+ * zero PteAddress names no owner at all (an entry never filled in), so it
+ * proves nothing either way. */
 static bool frame_belongs_elsewhere(struct nm_kernel *k, const struct nm_walk *w)
 {
 	struct nm_pfn_entry e;
 
-	if (nm_pfn_read(k, w->pa >> NM_PAGE_SHIFT, &e) != 0)
+	if (nm_pfn_read(k, w->pa >> NM_PAGE_SHIFT, &e) != 0 || e.pte_address == 0)
 		return false;
 	return e.pte_address != nm_va_to_pte_address((uint32_t)w->va, k->pae);
 }

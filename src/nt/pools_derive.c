@@ -114,7 +114,8 @@ static void add_pair(struct nm_pool_map *m, struct nm_region *list, unsigned *n,
 
 /* MmSystemPtesStart/End[0] hold self-map addresses of the first and last
  * PTE of system PTE space (docs/address-space.md). */
-static void add_system_ptes(struct nm_pool_map *m, struct nm_region *list, unsigned *n, bool pae)
+static void add_system_ptes(struct nm_pool_map *m, struct nm_region *list, unsigned *n, bool pae,
+			    const char *source)
 {
 	uint32_t first, last;
 
@@ -122,8 +123,7 @@ static void add_system_ptes(struct nm_pool_map *m, struct nm_region *list, unsig
 	    !nm_pools_value(m, "MmSystemPtesEnd", &last) || last < first)
 		return;
 	add_to(list, n, "system_ptes", nm_pte_address_to_va(first, pae),
-	       (uint64_t)nm_pte_address_to_va(last, pae) + 0x1000,
-	       "VAs mapped by PTEs MmSystemPtesStart[0]..MmSystemPtesEnd[0] (inclusive)");
+	       (uint64_t)nm_pte_address_to_va(last, pae) + 0x1000, source);
 }
 
 static void add_session(struct nm_pool_map *m)
@@ -183,7 +183,8 @@ void nm_pools_derive(struct nm_pool_map *m, const struct nm_vmem *mem, bool pae)
 			 "MmPagedPoolEnd", true, "limit: MmPagedPoolStart..MmPagedPoolEnd (inclusive)");
 		add_pair(m, m->limits, &m->nlimits, "system_cache", "MmSystemCacheStart",
 			 "MmSystemCacheEnd", true, "limit: MmSystemCacheStart..MmSystemCacheEnd (inclusive)");
-		add_system_ptes(m, m->limits, &m->nlimits, pae);
+		add_system_ptes(m, m->limits, &m->nlimits, pae,
+				"limit: VAs of PTEs MmSystemPtesStart[0]..MmSystemPtesEnd[0] (inclusive)");
 		sort_regions(m->limits, m->nlimits);
 	} else {
 		add_boot_images(m);
@@ -192,7 +193,8 @@ void nm_pools_derive(struct nm_pool_map *m, const struct nm_vmem *mem, bool pae)
 			 "MmPagedPoolEnd", true, "MmPagedPoolStart..MmPagedPoolEnd (inclusive, +1)");
 		add_pair(m, m->regions, &m->nregions, "system_cache", "MmSystemCacheStart",
 			 "MmSystemCacheEnd", true, "MmSystemCacheStart..MmSystemCacheEnd (inclusive, +1)");
-		add_system_ptes(m, m->regions, &m->nregions, pae);
+		add_system_ptes(m, m->regions, &m->nregions, pae,
+				"VAs mapped by PTEs MmSystemPtesStart[0]..MmSystemPtesEnd[0] (inclusive)");
 	}
 	sort_regions(m->regions, m->nregions);
 	find_overlaps(m);

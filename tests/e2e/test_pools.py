@@ -30,11 +30,18 @@ class PoolsMatchManifests(unittest.TestCase):
         doc = ntmem_json("pools", fixture(name), expect=m.get("expect_exit", {}).get("pools", 0))
         for var, value in want["variables"].items():
             self.assertEqual(doc["variables"].get(var), value, "%s: %s" % (name, var))
-        got = [(r["name"], r["start"], r["end"]) for r in doc["regions"]]
-        self.assertEqual(got, [(r["name"], r["start"], r["end"]) for r in want["regions"]], name)
-        self.assertEqual([(o["a"], o["b"], o["start"], o["end"]) for o in doc["overlaps"]],
-                         [(o["a"], o["b"], o["start"], o["end"]) for o in want["overlaps"]])
-        self.assertEqual(doc["dynamic_va"], want["dynamic_va"], name)
+        # An absent key means "not checked for this dump" (manifest schema).
+        if "regions" in want:
+            got = [(r["name"], r["start"], r["end"]) for r in doc["regions"]]
+            self.assertEqual(got, [(r["name"], r["start"], r["end"]) for r in want["regions"]],
+                             name)
+        if "overlaps" in want:
+            self.assertEqual([(o["a"], o["b"], o["start"], o["end"]) for o in doc["overlaps"]],
+                             [(o["a"], o["b"], o["start"], o["end"]) for o in want["overlaps"]])
+        if "dynamic_va" in want:
+            self.assertEqual(doc["dynamic_va"], want["dynamic_va"], name)
+        if doc["dynamic_va"]:
+            self.assertTrue(all(l["source"].startswith("limit") for l in doc["limits"]))
         starts = [int(r["start"], 16) for r in doc["regions"]]
         self.assertEqual(starts, sorted(starts))
 

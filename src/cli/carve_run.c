@@ -237,32 +237,55 @@ static void fill_module_json(struct module_run *m)
 
 /* ---- --compare-with ---------------------------------------------------- */
 
-/* The entry of DIR named NAME: exact first, then ignoring case. The name
- * from the dump is only compared with DIR's entries, never used as a path. */
+/* How well entry E matches module NAME: 3 same name, 2 same name ignoring
+ * case, 1 same stem before the extension followed by '_' or '-' (the shape
+ * of versioned file names such as npf_x86_4.1.0.2980.sys), 0 none. */
+static int match_quality(const char *e, const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	size_t stem = dot && dot != name ? (size_t)(dot - name) : strlen(name);
+
+	if (strcmp(e, name) == 0)
+		return 3;
+	if (strcasecmp(e, name) == 0)
+		return 2;
+	if (stem > 0 && strncasecmp(e, name, stem) == 0 && (e[stem] == '_' || e[stem] == '-'))
+		return 1;
+	return 0;
+}
+
+/* The entry of DIR that best matches NAME; a stem match counts only when it
+ * is the only one. The name from the dump is only compared with DIR's
+ * entries, never used as a path. */
 static int find_original(int dirfd, const char *name, char *found, size_t size)
 {
 	int dup_fd = dup(dirfd);
 	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
 	struct dirent *e;
-	int rc = -1;
+	int best = 0, ties = 0;
 
 	if (!d) {
 		if (dup_fd >= 0)
 			close(dup_fd);
 		return -1;
 	}
+	rewinddir(d);	/* the duplicate shares the offset an earlier scan left at the end */
 	for (unsigned n = 0; (e = readdir(d)) != NULL && n < 1000000; n++) {
+		int q;
+
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (strcmp(e->d_name, name) == 0 || (rc != 0 && strcasecmp(e->d_name, name) == 0)) {
+		q = match_quality(e->d_name, name);
+		if (q > best) {
+			best = q;
+			ties = 1;
 			snprintf(found, size, "%s", e->d_name);
-			rc = 0;
-			if (strcmp(e->d_name, name) == 0)
-				break;
+		} else if (q == best && q > 0) {
+			ties++;
 		}
 	}
 	closedir(d);
-	return rc;
+	return best >= 2 || (best == 1 && ties == 1) ? 0 : -1;
 }
 
 static int load_original(int dirfd, const char *fname, uint32_t base, struct nm_loaded_file *lf,
@@ -292,7 +315,6 @@ static int load_original(int dirfd, const char *fname, uint32_t base, struct nm_
 struct modified_sink {
 	const struct nm_loaded_file *lf;
 	json_t *list;
-	FILE *out;
 };
 
 static int modified_range(void *ctx, const struct nm_modified_range *r)
@@ -302,9 +324,6 @@ static int modified_range(void *ctx, const struct nm_modified_range *r)
 
 	json_array_append_new(s->list, json_pack("{s:o, s:o, s:s}", "rva_start", cli_json_hex(r->rva_start),
 						 "rva_end", cli_json_hex(r->rva_end), "section", section));
-	if (s->out)
-		fprintf(s->out, "    modified 0x%x-0x%x (%u bytes) in %s\n", r->rva_start, r->rva_end,
-			r->rva_end - r->rva_start, section);
 	return 0;
 }
 
@@ -327,7 +346,6 @@ static json_t *compare_json(struct module_run *m, int cmpfd)
 	}
 	sink.lf = &lf;
 	sink.list = json_array();
-	sink.out = m->out;
 	nm_pe_compare(&m->cv, &lf, modified_range, &sink, &st);
 	o = json_pack("{s:s, s:b, s:I, s:b, s:I, s:I, s:I, s:I, s:o}", "file", fname,
 		      "relocations", lf.has_relocations, "relocations_applied", (json_int_t)lf.relocs_applied,
@@ -336,45 +354,78 @@ static json_t *compare_json(struct module_run *m, int cmpfd)
 		      "bytes_skipped_holes", (json_int_t)st.bytes_skipped_holes,
 		      "bytes_skipped_iat", (json_int_t)st.bytes_skipped_iat,
 		      "bytes_modified", (json_int_t)st.bytes_modified, "modified", sink.list);
-	if (m->out)
-		fprintf(m->out, "    compared with %s: %llu bytes, %llu modified\n", fname,
-			(unsigned long long)st.bytes_compared, (unsigned long long)st.bytes_modified);
 	nm_loaded_file_free(&lf);
 	return o;
 }
 
 /* ---- text ------------------------------------------------------------ */
 
-static void print_module_text(FILE *out, const struct module_run *m)
+static void print_table_header(FILE *out)
 {
-	const struct nm_carve *cv = &m->cv;
-	static const char *const label[3] = { "discardable", "pageable", "nonpaged" };
-
-	fprintf(out, "%-20s 0x%08x %8u bytes  recovered %llu, missing %llu  headers %s\n",
-		m->display_name, cv->base, cv->size, (unsigned long long)cv->total.recovered,
-		(unsigned long long)cv->total.missing, nm_carve_headers_name(cv->headers));
-	fprintf(out, "    by kind (recovered/missing):");
-	for (int k = 2; k >= 0; k--)
-		fprintf(out, " %s %llu/%llu", label[k], (unsigned long long)cv->kinds[k].recovered,
-			(unsigned long long)cv->kinds[k].missing);
-	fprintf(out, " headers/other %llu/%llu\n", (unsigned long long)cv->outside.recovered,
-		(unsigned long long)cv->outside.missing);
-	fprintf(out, "    pages:");
-	for (int s = 0; s < NM_PAGE_STATE_COUNT; s++)
-		if (cv->state_count[s])
-			fprintf(out, " %s %llu", nm_page_state_name((enum nm_page_state)s),
-				(unsigned long long)cv->state_count[s]);
-	fputc('\n', out);
+	fprintf(out, "%-22s %-10s %9s %9s %9s  %-15s %-15s %-15s %-13s %s\n", "module", "base", "size",
+		"recovered", "missing", "nonpaged", "pageable", "discardable", "headers/other", "headers");
 }
 
-static int print_hole_text(void *ctx, const struct nm_carve_hole *h)
+static void print_pair(FILE *out, const struct nm_byte_tally *t)
 {
-	const struct module_run *m = ctx;
+	char buf[48];
 
-	fprintf(m->out, "    hole 0x%05x-0x%05x %-8s %-15s (%s)\n", h->rva_start, h->rva_end,
-		h->section >= 0 ? m->cv.pe.sections[h->section].name : "-",
-		nm_hole_reason_name(h->reason), nm_page_state_name(h->state));
-	return 0;
+	snprintf(buf, sizeof(buf), "%llu/%llu", (unsigned long long)t->recovered, (unsigned long long)t->missing);
+	fprintf(out, " %-15s", buf);
+}
+
+static void print_module_row(FILE *out, const struct module_run *m)
+{
+	const struct nm_carve *cv = &m->cv;
+
+	fprintf(out, "%-22.22s 0x%08x %9u %9llu %9llu ", m->display_name, cv->base, cv->size,
+		(unsigned long long)cv->total.recovered, (unsigned long long)cv->total.missing);
+	print_pair(out, &cv->kinds[NM_SECTION_NONPAGED]);
+	print_pair(out, &cv->kinds[NM_SECTION_PAGEABLE]);
+	print_pair(out, &cv->kinds[NM_SECTION_DISCARDABLE]);
+	print_pair(out, &cv->outside);
+	fprintf(out, "%s\n", nm_carve_headers_name(cv->headers));
+}
+
+/* Details after the table, from the modules' JSON objects. */
+static void print_details(FILE *out, json_t *modules)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach(modules, i, m) {
+		json_t *holes = json_object_get(m, "holes"), *cmp = json_object_get(m, "compare");
+		json_t *mod = cmp ? json_object_get(cmp, "modified") : NULL;
+		const char *name = json_string_value(json_object_get(m, "name"));
+		size_t j;
+		json_t *h;
+
+		if (json_object_get(m, "error") || (json_array_size(holes) == 0 && !cmp))
+			continue;
+		fprintf(out, "\n%s at %s:\n", name ? name : "(unnamed)", json_string_value(json_object_get(m, "base")));
+		json_array_foreach(holes, j, h) {
+			const char *sec = json_string_value(json_object_get(h, "section"));
+
+			fprintf(out, "  hole     %s-%s  %-8s %-15s (page state %s)\n",
+				json_string_value(json_object_get(h, "rva_start")),
+				json_string_value(json_object_get(h, "rva_end")), sec ? sec : "-",
+				json_string_value(json_object_get(h, "reason")),
+				json_string_value(json_object_get(h, "state")));
+		}
+		if (cmp && !json_is_string(json_object_get(cmp, "file")))
+			fprintf(out, "  compare: no original file of that name\n");
+		else if (cmp && json_object_get(cmp, "error"))
+			fprintf(out, "  compare: %s\n", json_string_value(json_object_get(cmp, "error")));
+		else if (cmp)
+			fprintf(out, "  compare with %s: %lld bytes compared, %lld modified\n",
+				json_string_value(json_object_get(cmp, "file")),
+				json_integer_value(json_object_get(cmp, "bytes_compared")),
+				json_integer_value(json_object_get(cmp, "bytes_modified")));
+		json_array_foreach(mod, j, h)
+			fprintf(out, "  modified %s-%s  %s\n", json_string_value(json_object_get(h, "rva_start")),
+				json_string_value(json_object_get(h, "rva_end")),
+				json_string_value(json_object_get(h, "section")));
+	}
 }
 
 /* ---- one module ------------------------------------------------------ */
@@ -396,10 +447,8 @@ static int carve_one(struct module_run *m, const struct nm_page_reader *r, int c
 		return -1;
 	}
 	fill_module_json(m);
-	if (m->out) {
-		print_module_text(m->out, m);
-		nm_carve_for_each_hole(&m->cv, print_hole_text, m);
-	}
+	if (m->out)
+		print_module_row(m->out, m);
 	if (cmpfd >= 0)
 		json_object_set_new(m->obj, "compare", compare_json(m, cmpfd));
 	nm_carve_free(&m->cv);
@@ -433,6 +482,8 @@ int carve_targets(const struct cli *c, struct nm_kernel *k, const struct carve_r
 	}
 	if (!r.stale_checked)
 		cli_warn(c, "no usable PFN database: stale (reused) pages cannot be detected");
+	if (out)
+		print_table_header(out);
 	for (unsigned i = 0; i < ntargets; i++) {
 		struct module_run *m = calloc(1, sizeof(*m));
 
@@ -453,6 +504,8 @@ int carve_targets(const struct cli *c, struct nm_kernel *k, const struct carve_r
 		json_array_append_new(outcome->modules, m->obj);
 		free(m);
 	}
+	if (out)
+		print_details(out, outcome->modules);
 	if (cmpfd >= 0)
 		close(cmpfd);
 	close(dirfd);

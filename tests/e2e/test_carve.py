@@ -157,6 +157,19 @@ class CompareWithOriginals(unittest.TestCase):
         if not checked:
             self.skipTest("the seed manifest names no original driver file")
 
+    def test_versioned_file_names_match_by_stem(self):
+        drivers = os.path.dirname(real_file("drivers/winpmem_x86_2.0.sys"))
+        want = [c for c in manifest(SEED)["carve"] if c.get("original_file") and c["patched"]]
+        if not want:
+            self.skipTest("no patched module with an original file in the seed manifest")
+        with tempfile.TemporaryDirectory() as out:
+            doc = ntmem_json("carve", fixture(SEED), "-o", out, "--module", want[0]["name"],
+                             "--compare-with", drivers)
+        cmp = doc["modules"][0]["compare"]
+        self.assertEqual(cmp["file"], os.path.basename(want[0]["original_file"]))
+        self.assertEqual([{"rva_start": r["rva_start"], "rva_end": r["rva_end"]} for r in cmp["modified"]],
+                         want[0]["patched"])
+
     def test_missing_original_is_reported(self):
         path = fixture(SEED)
         with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as orig:

@@ -177,6 +177,40 @@ class CompareWithOriginals(unittest.TestCase):
             self.assertIsNone(doc["modules"][0]["compare"]["file"])
 
 
+class HostileModuleNames(unittest.TestCase):
+    """Module names come from the dump: a copy of the seed dump whose name
+    strings (UTF-16, same length) are replaced by path tricks and control
+    bytes must still give safe files inside DIR and valid JSON."""
+    NAMES = {"srv.sys": "..\\..\\x", "afd.sys": "/etc/pw", "hgfs.sys": "\x01\x1b[2J\n\t."}
+
+    def test_names_from_the_dump_cannot_escape(self):
+        src = fixture(SEED)
+        with open(src, "rb") as f:
+            data = f.read()
+        for old, new in self.NAMES.items():
+            self.assertEqual(len(old), len(new))
+            self.assertGreater(data.count(old.encode("utf-16-le")), 0, old)
+            data = data.replace(old.encode("utf-16-le"), new.encode("utf-16-le"))
+        with tempfile.TemporaryDirectory() as top:
+            dump = os.path.join(top, "hostile.dmp")
+            with open(dump, "wb") as f:
+                f.write(data)
+            out = os.path.join(top, "out")
+            doc = ntmem_json("carve", dump, "-o", out, "--all")
+            self.assertEqual(sorted(os.listdir(top)), ["hostile.dmp", "out"])
+            names = {m["name"]: m for m in doc["modules"]}
+            for new in self.NAMES.values():
+                self.assertIn(new, names)
+                for fname in names[new]["files"].values():
+                    self.assertRegex(fname, r"^[A-Za-z0-9_-][A-Za-z0-9._-]*@0x[0-9a-f]+\.(mem|pe|holes\.json)$")
+                    self.assertLessEqual(len(fname), 100)
+                    self.assertTrue(os.path.isfile(os.path.join(out, fname)))
+            self.assertEqual(names["..\\..\\x"]["files"]["mem"], "_._.._x@0xf7e8b000.mem")
+            with open(os.path.join(out, names["/etc/pw"]["files"]["holes"])) as f:
+                self.assertEqual(json.load(f)["name"], "/etc/pw")
+            self.assertEqual(len(os.listdir(out)), 3 * len(doc["modules"]))
+
+
 class CarveOptionsAndSafety(unittest.TestCase):
     def setUp(self):
         self.path = fixture(SEED)

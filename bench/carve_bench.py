@@ -68,11 +68,22 @@ def _carve_seconds(ntmem, path, out):
     return statistics.median(times), statistics.median(cpus), statistics.median(users), image_bytes, modules
 
 
+def find_dump(dirs):
+    """The first of DUMPS present in any of DIRS (the bench set first)."""
+    for name in DUMPS:
+        for d in dirs:
+            if d and os.path.exists(os.path.join(d, name)):
+                return os.path.join(d, name)
+    return None
+
+
 def bench_carve(ntmem, fixtures, work):
-    """Returns the report lines (also printed by the caller)."""
-    path = next((os.path.join(fixtures, d) for d in DUMPS if os.path.exists(os.path.join(fixtures, d))), None)
+    """Returns the report lines (also printed by the caller). FIXTURES is a
+    folder or a list of folders to look for the dumps in."""
+    dirs = [fixtures] if isinstance(fixtures, str) else list(fixtures)
+    path = find_dump(dirs)
     if path is None:
-        return ["carve: skipped: no fixture (python3 fixtures/generate.py --out %s --bench)" % fixtures]
+        return ["carve: skipped: no fixture (python3 fixtures/generate.py --out DIR --bench)"]
     lines = []
     if not path.endswith(DUMPS[0]):
         lines.append("carve: %s absent (generator --bench): measuring %s instead"

@@ -93,11 +93,12 @@ static int worst(int a, int b)
 	return a > b ? a : b;
 }
 
-/* Exit statuses of parts: a part missing from this build (usage status from
- * a placeholder) makes the report partial, never a usage error. */
+/* Exit statuses of parts after info: a part missing from this build (usage
+ * status from a placeholder) or refusing the dump (bad input: its line is
+ * on stderr) makes the report partial, since info was produced. */
 static int part_status(int rc)
 {
-	return rc == CLI_EXIT_USAGE ? CLI_EXIT_PARTIAL : rc;
+	return rc == CLI_EXIT_USAGE || rc == CLI_EXIT_BAD_INPUT ? CLI_EXIT_PARTIAL : rc;
 }
 
 static int run_part(const struct cli *c, const struct report_part *p, char **argv, int argc,

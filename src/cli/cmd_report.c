@@ -93,12 +93,16 @@ static int worst(int a, int b)
 	return a > b ? a : b;
 }
 
-/* Exit statuses of parts after info: a part missing from this build (usage
- * status from a placeholder) or refusing the dump (bad input: its line is
- * on stderr) makes the report partial, since info was produced. */
+/* Exit statuses of parts after info: a part refusing the dump (bad input:
+ * its line is on stderr) makes the report partial, since info was produced.
+ * A part this build does not have (usage status of a placeholder) is marked
+ * unavailable in the output and does not change the status: the dump is
+ * not at fault. */
 static int part_status(int rc)
 {
-	return rc == CLI_EXIT_USAGE || rc == CLI_EXIT_BAD_INPUT ? CLI_EXIT_PARTIAL : rc;
+	if (rc == CLI_EXIT_USAGE)
+		return CLI_EXIT_OK;
+	return rc == CLI_EXIT_BAD_INPUT ? CLI_EXIT_PARTIAL : rc;
 }
 
 static int run_part(const struct cli *c, const struct report_part *p, char **argv, int argc,

@@ -27,7 +27,8 @@ class Report(unittest.TestCase):
         self.assertEqual(doc["schema"], "ntmem/1")
         self.assertEqual(doc["command"], "report")
         unavailable = [p for p in PARTS if "unavailable" in doc.get(p, {"unavailable": 1})]
-        self.assertEqual(rc, 3 if unavailable else 0, "exit %d; unavailable %s; %s" % (rc, unavailable, err))
+        # a part missing from the build is marked, not an error of the dump
+        self.assertEqual(rc, 0, "exit %d; unavailable %s; %s" % (rc, unavailable, err))
         return doc, unavailable
 
     def test_json_parts_match_their_commands(self):
@@ -53,7 +54,7 @@ class Report(unittest.TestCase):
 
     def test_text_has_every_part_in_order(self):
         rc, out, err = run_ntmem("report", self.path, "-o", self.out)
-        self.assertIn(rc, (0, 3), err)
+        self.assertEqual(rc, 0, err)
         text = out.decode()
         heads = ["ntmem info", "ntmem explain", "ntmem pools", "ntmem modules", "ntmem carve"]
         pos = [text.find(h) for h in heads]
@@ -62,12 +63,12 @@ class Report(unittest.TestCase):
         self.assertIn("srv.sys", text)
 
     def test_second_run_needs_force(self):
-        self.assertIn(run_ntmem("-q", "report", self.path, "-o", self.out)[0], (0, 3))
+        self.assertEqual(run_ntmem("-q", "report", self.path, "-o", self.out)[0], 0)
         rc, _, err = run_ntmem("-q", "report", self.path, "-o", self.out)
         self.assertEqual(rc, 3)
         self.assertIn("--force", err)
         rc, _, err = run_ntmem("-q", "--json", "report", self.path, "-o", self.out, "--force")
-        self.assertIn(rc, (0, 3), err)
+        self.assertEqual(rc, 0, err)
 
     def test_bad_argument_is_usage_error(self):
         self.assertEqual(run_ntmem("report", self.path, "--bogus")[0], 1)

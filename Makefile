@@ -97,14 +97,12 @@ unit: $(UNIT_BINS)
 e2e: $(BUILD)/ntmem $(FIXTURES)
 	NTMEM=$(BUILD)/ntmem FIXTURES=$(FIXDIR) BUILD=$(BUILD) $(PYTHON) tests/e2e/run.py
 
-# Everything, then everything again under AddressSanitizer + UBSan, each
-# fuzz target for a short run, and the e2e suite once under valgrind
-# (docs/robustness.md).
+# Everything, then everything again under AddressSanitizer + UBSan, then
+# each fuzz target for a short run (docs/robustness.md).
 check: deps
 	$(MAKE) unit e2e
 	$(MAKE) check-sanitize
 	$(MAKE) check-fuzz
-	$(MAKE) check-valgrind
 
 check-sanitize:
 	$(MAKE) BUILD=build-asan SANITIZE=1 unit e2e

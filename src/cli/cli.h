@@ -45,6 +45,10 @@ void cli_warn(const struct cli *c, const char *fmt, ...) __attribute__((format(p
 /* Opens the dump named on the command line; on failure prints the contract's
  * line and returns CLI_EXIT_BAD_INPUT. */
 int cli_open_source(const struct cli *c, nm_source **src);
+/* Opens the dump for a command that reads memory: a dump that holds no
+ * physical memory ntmem can translate (triage, 64-bit, header only) is
+ * refused with the contract's line. */
+int cli_open_memory(const struct cli *c, nm_source **src);
 /* Opens source and kernel view together (commands that need memory). */
 int cli_open_kernel(const struct cli *c, nm_source **src, struct nm_kernel *k);
 

@@ -1,0 +1,73 @@
+/* What the readers of one source format share with source.c. Private to
+ * src/source/. */
+#ifndef NTMEM_SOURCE_INTERNAL_H
+#define NTMEM_SOURCE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ntmem/source.h>
+
+#define NM_PAGE_FILL 0x45474150u	/* "PAGE": the writer's fill for unset fields */
+#define NM_SIG_PAGE 0x45474150u
+#define NM_SIG_DUMP 0x504D5544u		/* "DUMP" */
+#define NM_SIG_DU64 0x34365544u		/* "DU64" */
+#define NM_SIG_SDMP 0x504D4453u		/* "SDMP" */
+#define NM_SIG_FDMP 0x504D4446u		/* "FDMP" */
+
+#define NM_HEADER32_SIZE 0x1000u
+#define NM_HEADER64_SIZE 0x2000u
+
+/* A full dump's run with the file offset where its first page is stored. */
+struct nm_file_run {
+	uint64_t base_pfn;
+	uint64_t page_count;
+	uint64_t file_offset;
+};
+
+/* Bitmap dumps: one 64-bit word of the page bitmap and the number of bits
+ * set in all the words before it (the rank index). */
+struct nm_rank_word {
+	uint64_t bits;
+	uint64_t rank;
+};
+
+enum nm_layout {
+	NM_LAYOUT_NONE,		/* no pages served (triage, 64-bit, header only) */
+	NM_LAYOUT_RUNS,		/* full dump */
+	NM_LAYOUT_BITMAP,	/* kernel (type 2) and bitmap (5/6) dumps */
+	NM_LAYOUT_FLAT,		/* raw image */
+};
+
+struct nm_source {
+	const uint8_t *data;
+	size_t len;
+	bool mapped;		/* data is our mmap (unmap on close) */
+	struct nm_dump_facts facts;
+	enum nm_layout layout;
+	/* NM_LAYOUT_RUNS */
+	uint32_t nruns;
+	struct nm_file_run runs[NM_MAX_RUNS];
+	/* NM_LAYOUT_BITMAP */
+	uint64_t first_page_offset;
+	uint64_t nbits;
+	struct nm_rank_word *words;	/* nbits/64 rounded up */
+};
+
+/* Header readers: fill src->facts and the page layout, or nm_fail. */
+int nm_read_header32(struct nm_source *src, nm_error *err);
+int nm_read_header64(struct nm_source *src, nm_error *err);
+
+/* Layout builders used by the header readers. */
+int nm_runs_build(struct nm_source *src, nm_error *err);
+const uint8_t *nm_runs_page(const struct nm_source *src, uint64_t pfn);
+
+/* Builds the rank index over NBITS bits at file offset BITMAP_OFFSET, checks
+ * the pages it announces against EXPECTED_PAGES and the file size. */
+int nm_bitmap_build(struct nm_source *src, uint64_t bitmap_offset, uint64_t nbits,
+		    uint64_t first_page_offset, uint64_t expected_pages,
+		    const char *pages_field, nm_error *err);
+const uint8_t *nm_bitmap_page(const struct nm_source *src, uint64_t pfn);
+
+#endif

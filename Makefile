@@ -22,7 +22,10 @@ TEST_LIBS  := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude $(PKG_CFLAGS)
-ifneq ($(SANITIZE),)
+ifeq ($(SANITIZE),fuzz)
+# Library objects for libFuzzer targets: coverage hooks, no main.
+CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+else ifneq ($(SANITIZE),)
 CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 endif
@@ -39,7 +42,7 @@ FIXDIR    ?= build/fixtures
 FIXTURES  := $(FIXDIR)/.stamp
 DEMO_DUMP := $(FIXDIR)/xp-sp2-seed-full.dmp
 
-.PHONY: all deps demo check unit e2e fixtures check-sanitize check-valgrind bench fuzz clean
+.PHONY: all deps demo check unit e2e fixtures corpus check-sanitize check-valgrind bench fuzz fuzz-bins build-fuzz-bins check-fuzz clean
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/ntmem
@@ -75,9 +78,13 @@ deps:
 $(FIXTURES): $(wildcard fixtures/*.py fixtures/*/*.py)
 	@mkdir -p $(dir $@)
 	$(PYTHON) fixtures/generate.py --out $(FIXDIR)
+	$(PYTHON) fixtures/corrupt.py --in $(FIXDIR) --out $(FIXDIR)/corrupt
 	@touch $@
 
 fixtures: $(FIXTURES)
+
+# The corrupted-dump corpus alone (also made by the fixtures rule).
+corpus: $(FIXTURES)
 
 # The main job on the bundled default dump: the seed system of the thread.
 demo: deps
@@ -90,10 +97,12 @@ unit: $(UNIT_BINS)
 e2e: $(BUILD)/ntmem $(FIXTURES)
 	NTMEM=$(BUILD)/ntmem FIXTURES=$(FIXDIR) BUILD=$(BUILD) $(PYTHON) tests/e2e/run.py
 
-# Everything, then everything again under AddressSanitizer + UBSan.
+# Everything, then everything again under AddressSanitizer + UBSan, then
+# each fuzz target for a short run (docs/robustness.md).
 check: deps
 	$(MAKE) unit e2e
 	$(MAKE) check-sanitize
+	$(MAKE) check-fuzz
 
 check-sanitize:
 	$(MAKE) BUILD=build-asan SANITIZE=1 unit e2e
@@ -101,6 +110,43 @@ check-sanitize:
 check-valgrind: all $(FIXTURES)
 	NTMEM_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 	NTMEM=$(BUILD)/ntmem FIXTURES=$(FIXDIR) BUILD=$(BUILD) $(PYTHON) tests/e2e/run.py
+
+# libFuzzer targets (clang): fuzz/fuzz_NAME.c -> build-fuzz/fuzz_NAME, linked
+# with the library built for fuzzing. Committed seeds are in fuzz/corpus/NAME;
+# new inputs go to build-fuzz/corpus/NAME so the tree stays clean. Inputs
+# that once found a bug are in fuzz/regressions/NAME and run every time.
+FUZZ_BUILD   := build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SRCS    := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_NAMES   := $(FUZZ_SRCS:fuzz/%.c=%)
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/%)
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   ?= -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1
+CHECK_FUZZ_SECONDS ?= 20
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(FUZZ_BUILD)/libntmem.a $(HEADERS)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_BUILD)/libntmem.a $(PKG_LIBS)
+
+# The CLI target runs the tool's main() (renamed) over a fuzzer-made file.
+$(BUILD)/fuzz/cli_main.o: src/cli/main.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Dmain=ntmem_cli_main -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_cli: fuzz/fuzz_cli.c $(filter-out %/main.o,$(CLI_OBJS)) $(BUILD)/fuzz/cli_main.o $(FUZZ_BUILD)/libntmem.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(filter-out %/main.o,$(CLI_OBJS)) $(BUILD)/fuzz/cli_main.o $(FUZZ_BUILD)/libntmem.a $(PKG_LIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+build-fuzz-bins:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) SANITIZE=fuzz fuzz-bins
+
+# Runs every target FUZZ_SECONDS seconds; stops at the first crash, leak,
+# timeout or out-of-memory (the reproducer is left in build-fuzz/artifacts).
+fuzz: build-fuzz-bins
+	@$(PYTHON) fuzz/run.py --build $(FUZZ_BUILD) --seconds $(FUZZ_SECONDS) -- $(FUZZ_FLAGS)
+
+check-fuzz: build-fuzz-bins
+	@$(PYTHON) fuzz/run.py --build $(FUZZ_BUILD) --seconds $(CHECK_FUZZ_SECONDS) -- $(FUZZ_FLAGS)
 
 bench: all
 	BUILD=$(BUILD) NTMEM=$(BUILD)/ntmem $(PYTHON) bench/run.py

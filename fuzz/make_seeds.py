@@ -1,0 +1,82 @@
+"""Writes the committed seed corpora fuzz/corpus/<target>/ from the small
+dumps that fixtures/corrupt.py builds from the public format facts. Run it
+again after changing a target's input layout; the files are small (the
+whole corpus stays well under 2 MiB)."""
+import hashlib
+import os
+import shutil
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "fixtures"))
+import corrupt as c  # noqa: E402
+
+
+def raw_memory(sysm):
+    """Physical pages 0..highest as one flat image (a raw source)."""
+    top = max(sysm.pages) + 1
+    return b"".join(bytes(sysm.pages.get(p, bytes(c.PAGE))) for p in range(top))
+
+
+def systems():
+    pfns = list(range(1, 64))
+    return {"nonpae": c.MiniSystem(False, pfns), "pae": c.MiniSystem(True, pfns)}
+
+
+def u8(v):
+    return struct.pack("<B", v)
+
+
+def u32(v):
+    return struct.pack("<I", v & 0xFFFFFFFF)
+
+
+def u64(v):
+    return struct.pack("<Q", v)
+
+
+def seeds():
+    out = {t: [] for t in ("fuzz_source", "fuzz_xlat", "fuzz_kdbg", "fuzz_kernel", "fuzz_pe",
+                           "fuzz_cli")}
+    spread = {"nonpae": c.MiniSystem(False, c.BASE_PFNS), "pae": c.MiniSystem(True, c.BASE_PFNS)}
+    for name, sysm in spread.items():
+        out["fuzz_source"].append(c.build_full(sysm, compact=True))
+        out["fuzz_cli"].append(c.build_full(sysm, compact=True))
+    out["fuzz_source"].append(c.build_kernel_dump(spread["nonpae"]))
+    out["fuzz_source"].append(c.build_bitmap_dump(spread["pae"]))
+    out["fuzz_cli"].append(c.build_kernel_dump(spread["pae"]))
+    out["fuzz_source"].append(c.build_full(spread["nonpae"], compact=True)[:0x1000])
+    for name, sysm in systems().items():
+        pae = 1 if sysm.pae else 0
+        mem = raw_memory(sysm)
+        vas = [sysm.KERNEL, sysm.kdbg, sysm.DRIVER + 0x3000, sysm.POOL + 0x100, 0xC0300000, 0xC0600000]
+        out["fuzz_xlat"].append(u8(pae) + u32(sysm.dtb) + u32(0xE1000000) + u32(0) + u32(0xFFBE0000) +
+                                u8(len(vas) - 1) + b"".join(u32(v) for v in vas) + mem)
+        out["fuzz_kdbg"].append(u8(pae) + u32(sysm.dtb) + u32(sysm.kdbg) + mem)
+        for flags in (0, 1):
+            out["fuzz_kernel"].append(u8(flags) + u32(sysm.dtb) + u32(sysm.kdbg) + u32(2) +
+                                      u64(0x3F) + mem)
+        out["fuzz_pe"].append(bytes(c.build_pe(sysm.DRIVER, [
+            (".text", 0x1000, 0x600, c.SCN_CODE | c.SCN_EXEC | c.SCN_READ),
+            ("PAGE", 0x2000, 0x200, c.SCN_CODE | c.SCN_EXEC | c.SCN_READ),
+            ("INIT", 0x3000, 0x300, c.SCN_CODE | c.SCN_DISCARD)]))[:0x1000])
+    return out
+
+
+def main():
+    corpus = os.path.join(HERE, "corpus")
+    total = 0
+    for target, items in seeds().items():
+        folder = os.path.join(corpus, target)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder)
+        for data in items:
+            with open(os.path.join(folder, hashlib.sha1(data).hexdigest()), "wb") as f:
+                f.write(data)
+            total += len(data)
+    print("seeds: %d bytes in %s" % (total, corpus))
+
+
+if __name__ == "__main__":
+    main()

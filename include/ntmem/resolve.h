@@ -81,6 +81,8 @@ enum nm_pte_link {
 					   read (pte_page_state) */
 	NM_PTE_LINK_OTHER_FRAME,	/* the PTE maps another frame (or nothing) */
 	NM_PTE_LINK_MATCH,		/* the PTE maps this frame (valid or transition) */
+	NM_PTE_LINK_LARGE_PAGE,		/* PteAddress is a PDE mapping a large page that
+					   holds this frame */
 };
 const char *nm_pte_link_name(enum nm_pte_link l);
 
@@ -90,7 +92,7 @@ struct nm_pfn_owner {
 	bool has_pte_value;
 	uint64_t pte_value;
 	bool has_va;				/* the self-map gives the VA the frame backs */
-	uint32_t va;
+	uint32_t va;				/* for a large page: the VA of this frame in it */
 	struct nm_resolved where;		/* resolution of va, when has_va */
 };
 

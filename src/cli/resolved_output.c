@@ -20,6 +20,7 @@ bool pfn_result_read(struct nm_kernel *k, struct nm_resolver *r, uint64_t pfn,
 	memset(out, 0, sizeof(*out));
 	out->entry.pfn = pfn;
 	out->has_database = k->has_pfn_database;
+	out->pae = pae;
 	out->owner.link = NM_PTE_LINK_NONE;
 	if (!k->has_pfn_database)
 		return false;
@@ -108,11 +109,14 @@ json_t *pfn_result_json(const struct pfn_result *p)
 	json_object_set_new(o, "reference_count", json_integer(e->reference_count));
 	json_object_set_new(o, "share_count", json_integer(e->share_count));
 	json_object_set_new(o, "pte_address", cli_json_hex(e->pte_address));
-	json_object_set_new(o, "va", hex_or_null(p->owner.has_va, p->owner.va));
+	json_object_set_new(o, "va", hex_or_null(nm_in_page_table_window(e->pte_address, p->pae),
+						 e->va));
 	json_object_set_new(o, "original_pte", cli_json_hex(e->original_pte));
 	json_object_set_new(o, "owner", owner_json(p));
 	/* Extras: whether the PTE named by PteAddress still maps this frame. */
 	json_object_set_new(o, "pte_link", json_string(nm_pte_link_name(p->owner.link)));
+	/* Under a large page the self-map VA is the PDE's; the frame's own VA differs. */
+	json_object_set_new(o, "mapped_va", hex_or_null(p->owner.has_va, p->owner.va));
 	json_object_set_new(o, "pte_value", hex_or_null(p->owner.has_pte_value, p->owner.pte_value));
 	if (nm_pte_link_failed(p->owner.link))
 		json_object_set_new(o, "pte_page_state",
@@ -199,6 +203,10 @@ void pfn_result_print(FILE *f, const char *indent, const struct pfn_result *p)
 		break;
 	case NM_PTE_LINK_MATCH:
 		fprintf(f, "; that PTE (0x%llx) maps this frame\n",
+			(unsigned long long)p->owner.pte_value);
+		break;
+	case NM_PTE_LINK_LARGE_PAGE:
+		fprintf(f, "; that PDE (0x%llx) maps a large page holding this frame\n",
 			(unsigned long long)p->owner.pte_value);
 		break;
 	}

@@ -180,6 +180,7 @@ const char *nm_pte_link_name(enum nm_pte_link l)
 	case NM_PTE_LINK_UNREADABLE: return "unreadable";
 	case NM_PTE_LINK_OTHER_FRAME: return "other_frame";
 	case NM_PTE_LINK_MATCH: return "match";
+	case NM_PTE_LINK_LARGE_PAGE: return "large_page";
 	}
 	return "unknown";
 }
@@ -234,6 +235,37 @@ static void check_pte(struct nm_resolver *r, const struct nm_pfn_entry *e, bool 
 								: NM_PTE_LINK_OTHER_FRAME;
 }
 
+/* The page directories seen through the self-map: one 4 KiB directory, or
+ * four PAE directories of 512 entries (docs/pfn-owner.md). */
+static bool in_page_directory_window(uint32_t pte_address, bool pae)
+{
+	uint32_t base = pae ? 0xC0600000u : 0xC0300000u;
+	uint32_t size = pae ? 0x4000u : 0x1000u;
+
+	return pte_address >= base && pte_address - base < size;
+}
+
+/* A frame under a large page names the PDE as its PteAddress; the VA it
+ * backs is the large page's VA plus the frame's distance from its first frame. */
+static void follow_large_page(const struct nm_pfn_entry *e, bool pae, struct nm_pfn_owner *out)
+{
+	uint32_t index = (e->pte_address - (pae ? 0xC0600000u : 0xC0300000u)) / (pae ? 8u : 4u);
+	uint64_t frames = pae ? 512 : 1024;
+	uint64_t first = ((out->pte_value >> 12) & (pae ? 0xFFFFFFFFFULL : 0xFFFFFULL)) & ~(frames - 1);
+
+	if (e->pfn < first || e->pfn - first >= frames) {
+		out->link = NM_PTE_LINK_OTHER_FRAME;
+		return;
+	}
+	out->link = NM_PTE_LINK_LARGE_PAGE;
+	out->va = (index << (pae ? 21 : 22)) + (uint32_t)((e->pfn - first) << 12);
+}
+
+static bool is_large_pde(uint64_t pde)
+{
+	return (pde & 1) && (pde & 0x80);
+}
+
 void nm_pfn_owner_resolve(struct nm_resolver *r, const struct nm_pfn_entry *e, bool pae,
 			  struct nm_pfn_owner *out)
 {
@@ -249,5 +281,8 @@ void nm_pfn_owner_resolve(struct nm_resolver *r, const struct nm_pfn_entry *e, b
 	check_pte(r, e, pae, out);
 	out->has_va = true;
 	out->va = e->va;
-	nm_resolve(r, e->va, &out->where);
+	if (out->has_pte_value && in_page_directory_window(e->pte_address, pae) &&
+	    is_large_pde(out->pte_value))
+		follow_large_page(e, pae, out);
+	nm_resolve(r, out->va, &out->where);
 }

@@ -40,12 +40,22 @@ static bool region_is_nonpaged(const struct nm_region *r)
 	return r && strncmp(r->name, "nonpaged", 8) == 0;
 }
 
+static const char *kind_words(enum nm_section_kind k)
+{
+	switch (k) {
+	case NM_SECTION_DISCARDABLE: return "discardable";
+	case NM_SECTION_PAGEABLE: return "pageable";
+	case NM_SECTION_NONPAGED: return "non-paged";
+	}
+	return "of unknown kind";
+}
+
 /* "srv.sys+0x1000 in section .text (non-paged)" */
 static void say_module_place(struct text *t, const struct nm_resolved *r)
 {
 	say(t, "%s+0x%x", name_of(r->module), r->offset);
 	if (r->has_section)
-		say(t, " in section %s (%s)", r->section.name, nm_section_kind_name(r->section.kind));
+		say(t, " in section %s (%s)", r->section.name, kind_words(r->section.kind));
 	else if (!r->headers_readable)
 		say(t, " (its section is unknown: the module's header page is %s)",
 		    nm_page_state_name(r->headers_state));
@@ -176,6 +186,9 @@ static void say_context(struct text *t, const struct explain *x)
 {
 	if (!x->has_context)
 		return;
+	for (int i = 0; i < 4; i++)
+		if (x->info.params[i].kind == NM_PARAM_IP && x->params[i].value == x->eip)
+			return;	/* already said where that instruction is */
 	say(t, " At the crash EIP was 0x%x, ", x->eip);
 	say_place(t, &x->eip_where);
 	say(t, ".");

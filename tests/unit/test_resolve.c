@@ -400,6 +400,29 @@ static void pfn_pte_page_missing(void **state)
 	assert_true(o.has_va);
 }
 
+static void pfn_under_a_large_page(void **state)
+{
+	/* PDE 0x200 (VA 0x80000000) maps a 4 MiB page from frame 0; its PDE
+	 * sits at 0xC0300800 in the self-map, which is the frames' PteAddress. */
+	static uint8_t directory[4096];
+	struct nm_pfn_entry e = active_entry(0x123, 0xC0300800, 0xC0200000);
+	struct nm_pfn_owner o;
+
+	(void)state;
+	put32(directory + 0x800, 0x000001E3);	/* valid, PS, frame 0 */
+	fx.mem.pages[5] = (struct fake_page){ 0xC0300000, NM_PAGE_VALID, 0x39163, directory };
+	fx.mem.npages = 6;
+	nm_pfn_owner_resolve(&fx.r, &e, false, &o);
+	assert_int_equal(o.link, NM_PTE_LINK_LARGE_PAGE);
+	assert_string_equal(nm_pte_link_name(o.link), "large_page");
+	assert_true(o.has_va);
+	assert_int_equal(o.va, 0x80123000);
+	assert_int_equal(o.where.va, 0x80123000);
+	e.pfn = 0x400;				/* the next large page's first frame */
+	nm_pfn_owner_resolve(&fx.r, &e, false, &o);
+	assert_int_equal(o.link, NM_PTE_LINK_OTHER_FRAME);
+}
+
 static void free_pages_have_no_owner(void **state)
 {
 	struct nm_pfn_entry e = active_entry(0x651, PTE_PAGE, BASE);
@@ -439,6 +462,7 @@ int main(void)
 		T(pfn_pte_address_pointing_nowhere),
 		T(pfn_backed_by_a_prototype_pte),
 		T(pfn_pte_page_missing),
+		T(pfn_under_a_large_page),
 		T(free_pages_have_no_owner),
 	};
 	return cmocka_run_group_tests_name("resolve", tests, NULL, NULL);

@@ -97,6 +97,15 @@ class ExplainMatchesManifest(unittest.TestCase):
     def test_50_context(self):
         self.check_context(CRASH_50)
 
+    def test_stack_candidates_match_manifest(self):
+        for name in (CRASH_4E, CRASH_50):
+            got, want = self.explain(name)
+            if "stack_candidates" not in want:
+                continue
+            keys = ("address", "value", "module", "offset")
+            self.assertEqual([{k: c[k] for k in keys} for c in got["stack_candidates"]],
+                             [{k: c[k] for k in keys} for c in want["stack_candidates"]], name)
+
     def test_stack_candidates_fall_in_modules(self):
         for name in (CRASH_4E, CRASH_50):
             got, _ = self.explain(name)

@@ -236,7 +236,7 @@ static void check_pte(struct nm_resolver *r, const struct nm_pfn_entry *e, bool 
 }
 
 /* The page directories seen through the self-map: one 4 KiB directory, or
- * four PAE directories of 512 entries (docs/pfn-owner.md). */
+ * four PAE directories of 512 entries (docs/explain.md). */
 static bool in_page_directory_window(uint32_t pte_address, bool pae)
 {
 	uint32_t base = pae ? 0xC0600000u : 0xC0300000u;

@@ -201,7 +201,7 @@ static bool list_has_owner(enum nm_pfn_list l)
 }
 
 /* Whether PTE (valid, or a transition PTE: bit 11 set, bit 10 clear on
- * x86 XP to 7, docs/pte-formats.md) names FRAME. */
+ * x86 XP to 7, docs/explain.md) names FRAME. */
 static bool pte_maps_frame(uint64_t pte, bool pae, uint64_t frame)
 {
 	uint64_t mask = pae ? 0xFFFFFFFFFULL : 0xFFFFFULL;

@@ -2,9 +2,10 @@
 PteAddress, VA, owner module/section/offset or region), and the per-item
 states of PFNs that cannot be read."""
 import json
+import os
 import unittest
 
-from common import fixture, manifest, ntmem_json, run_ntmem
+from common import FIXTURES, fixture, manifest, ntmem_json, run_ntmem
 
 CRASH_DUMPS = ["xp-sp2-crash-4e.dmp", "xp-sp2-crash-50.dmp"]
 SEED = "xp-sp2-seed-full.dmp"
@@ -59,6 +60,21 @@ class PfnMatchesManifest(unittest.TestCase):
 
     def test_seed(self):
         self.check_dump(SEED)
+
+    def test_every_fixture_with_a_pfn_list(self):
+        """Other versions' layouts (2003 order, Windows 7, PAE) as the generator adds them."""
+        if not os.path.isdir(FIXTURES):
+            self.skipTest("no fixtures generated")
+        names = sorted(n for n in os.listdir(FIXTURES) if n.endswith(".dmp"))
+        checked = 0
+        for name in names:
+            if name in CRASH_DUMPS or name == SEED or not manifest(name).get("pfn"):
+                continue
+            with self.subTest(dump=name):
+                self.check_dump(name)
+            checked += 1
+        if not checked:
+            self.skipTest("no other fixture has a pfn list")
 
 
 class PfnPerItemStates(unittest.TestCase):

@@ -35,6 +35,14 @@ struct nm_swpte {
 	uint64_t subsection_address;
 };
 
+/* The invalid-PTE layout a kernel of this build number uses (docs/pte-formats.md). */
+enum nm_pte_layout nm_pte_layout_for_build(uint32_t build);
+const char *nm_pte_layout_name(enum nm_pte_layout l);	/* "xp", "vista", "win8", "win10-l1tf" */
+
+/* The prototype base an XP kernel uses when nothing better is known:
+ * MmPagedPoolStart, fixed at 0xE1000000 on NT 5.0 and normally so on 5.1/5.2. */
+#define NM_XP_DEFAULT_PROTO_BASE 0xE1000000u
+
 /* Decodes PTE (whose Valid bit is clear). is_prototype_pte says the PTE was
  * itself read from a prototype, where the prototype bit means "subsection". */
 void nm_swpte_decode(uint64_t pte, bool pae, enum nm_pte_layout layout,

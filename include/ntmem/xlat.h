@@ -33,6 +33,8 @@ struct nm_walk {
 	struct nm_swpte sw;	/* decode of the last entry when it was invalid */
 	bool proto_resolved;	/* prototype: the prototype PTE was read and decoded */
 	enum nm_page_state proto_state;	/* state found through the prototype PTE */
+	uint64_t proto_pte;	/* prototype: the raw prototype PTE, when resolved */
+	struct nm_swpte proto_sw;	/* its decode when it was itself invalid */
 };
 
 struct nm_xlat_config {
@@ -50,6 +52,10 @@ void nm_xlat_free(nm_xlat *x);
 
 /* Updates the decode bases once the kernel variables are known. */
 void nm_xlat_set_bases(nm_xlat *x, const struct nm_swpte_bases *bases);
+
+/* True when the bytes of the page WALK found can be produced (the state is
+ * readable, or a prototype resolved to a readable page). */
+bool nm_walk_readable(const struct nm_walk *walk);
 
 /* Walks VA; never fails: every outcome is a page state in OUT. */
 void nm_xlat_walk(nm_xlat *x, uint64_t va, struct nm_walk *out);

@@ -45,10 +45,25 @@ void cli_warn(const struct cli *c, const char *fmt, ...) __attribute__((format(p
 /* Opens the dump named on the command line; on failure prints the contract's
  * line and returns CLI_EXIT_BAD_INPUT. */
 int cli_open_source(const struct cli *c, nm_source **src);
+/* The kernel address space of a dump, for commands that read memory. */
+struct cli_memory {
+	nm_source *src;
+	nm_xlat *xlat;
+	bool pfn_checked;	/* walks are checked against the PFN database (stale) */
+};
+
 /* Opens the dump for a command that reads memory: a dump that holds no
- * physical memory ntmem can translate (triage, 64-bit, header only) is
- * refused with the contract's line. */
-int cli_open_memory(const struct cli *c, nm_source **src);
+ * physical memory ntmem can translate (triage, 64-bit, header only), or
+ * whose page-table root is not in it, is refused with the contract's line. */
+int cli_open_memory(const struct cli *c, struct cli_memory *m);
+void cli_memory_walk(struct cli_memory *m, uint64_t va, struct nm_walk *out);
+void cli_close_memory(struct cli_memory *m);
+
+/* One walk as the contract's pte result object (also used by read). */
+json_t *cli_walk_json(const struct nm_walk *w);
+/* "pagefile 2 offset 0x1234000", "not_in_dump (pa 0x...)" ...: a walk's
+ * outcome in a few words, for text output and diagnostics. */
+void cli_walk_describe(const struct nm_walk *w, char *buf, size_t size);
 /* Opens source and kernel view together (commands that need memory). */
 int cli_open_kernel(const struct cli *c, nm_source **src, struct nm_kernel *k);
 

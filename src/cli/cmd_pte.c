@@ -1,17 +1,66 @@
-/* ntmem pte: the page walk lands in the next commit; the dump is already
- * opened and checked so that bad input is refused the contract's way. */
+/* ntmem pte DUMP VA...: the page walk of each VA, every entry's physical
+ * address and raw value, and the decoded final state. */
 #include <stdio.h>
 
 #include "cli.h"
 
+static int parse_vas(const struct cli *c, uint64_t *vas)
+{
+	if (c->argc == 0)
+		return cli_fail_usage("pte: no VA given (usage: ntmem pte DUMP VA...)");
+	for (int i = 0; i < c->argc; i++) {
+		if (cli_parse_number(c->argv[i], &vas[i]) != 0)
+			return cli_fail_usage("pte: '%s' is not a number", c->argv[i]);
+		if (vas[i] > 0xFFFFFFFFu)
+			return cli_fail_usage("pte: %s is not a 32-bit address", c->argv[i]);
+	}
+	return CLI_EXIT_OK;
+}
+
+static void print_walk(const struct nm_walk *w)
+{
+	char what[160];
+
+	cli_walk_describe(w, what, sizeof(what));
+	printf("VA 0x%08llx: %s\n", (unsigned long long)w->va, what);
+	for (unsigned i = 0; i < w->nentries; i++)
+		printf("  %-5s at 0x%09llx = 0x%llx\n", nm_paging_level_name(w->entries[i].level),
+		       (unsigned long long)w->entries[i].address, (unsigned long long)w->entries[i].value);
+	if (w->state == NM_PAGE_PROTOTYPE && w->proto_resolved)
+		printf("  proto at 0x%08llx = 0x%llx\n", (unsigned long long)w->sw.proto_address,
+		       (unsigned long long)w->proto_pte);
+}
+
 int cmd_pte(const struct cli *c)
 {
-	nm_source *src;
-	int rc = cli_open_memory(c, &src);
+	uint64_t vas[CLI_MAX_ARGS];
+	struct cli_memory m;
+	json_t *doc = NULL, *results = NULL;
+	int rc = parse_vas(c, vas);
 
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	nm_source_close(src);
-	fprintf(stderr, "ntmem: pte: not implemented yet\n");
-	return CLI_EXIT_USAGE;
+	rc = cli_open_memory(c, &m);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (c->json) {
+		doc = cli_json_document(c);
+		results = json_array();
+		json_object_set_new(doc, "pfn_checked", json_boolean(m.pfn_checked));
+	}
+	for (int i = 0; i < c->argc; i++) {
+		struct nm_walk w;
+
+		cli_memory_walk(&m, vas[i], &w);
+		if (c->json)
+			json_array_append_new(results, cli_walk_json(&w));
+		else
+			print_walk(&w);
+	}
+	if (c->json) {
+		json_object_set_new(doc, "results", results);
+		cli_json_print(doc);
+	}
+	cli_close_memory(&m);
+	return CLI_EXIT_OK;
 }

@@ -1,3 +1,5 @@
+#include <stdio.h>
+
 #include "cli.h"
 
 /* The kernel layer (src/nt/) lands separately; until it is linked in, the
@@ -13,23 +15,58 @@ int cli_open_source(const struct cli *c, nm_source **src)
 	return CLI_EXIT_OK;
 }
 
-int cli_open_memory(const struct cli *c, nm_source **src)
+/* Raw images carry no header: PAE is inferred from the root's alignment
+ * (a PDPT is 32-byte aligned, a page directory page aligned). */
+static void xlat_config(const struct cli *c, const struct nm_dump_facts *f, struct nm_xlat_config *cfg)
+{
+	cfg->dtb = c->kopt.has_dtb ? c->kopt.dtb : f->dtb;
+	cfg->pae = f->type == NM_DUMP_RAW ? (cfg->dtb & 0xFE0) != 0 : f->pae;
+	cfg->layout = nm_pte_layout_for_build(f->build);
+	cfg->bases.proto_base = cfg->layout == NM_PTE_LAYOUT_XP ? NM_XP_DEFAULT_PROTO_BASE : 0;
+}
+
+int cli_open_memory(const struct cli *c, struct cli_memory *m)
 {
 	nm_error err = { { 0 }, { 0 } };
 	const struct nm_dump_facts *f;
-	int rc = cli_open_source(c, src);
+	struct nm_xlat_config cfg = { 0 };
+	int rc = cli_open_source(c, &m->src);
 
+	m->xlat = NULL;
+	m->pfn_checked = false;
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	f = nm_source_facts(*src);
+	f = nm_source_facts(m->src);
 	if (f->max_pfn == 0) {
 		nm_fail(&err, "dump", "dump holds no physical memory this command can use (%s %s dump)",
 			nm_arch_name(f->arch), nm_dump_type_name(f->type));
-		nm_source_close(*src);
-		*src = NULL;
-		return cli_fail_input(c, &err);
+		goto fail;
 	}
+	if (f->type == NM_DUMP_RAW && !c->kopt.has_dtb) {
+		nm_fail(&err, "dtb", "a raw image has no page-table root: give --dtb");
+		goto fail;
+	}
+	xlat_config(c, f, &cfg);
+	if (nm_xlat_new(m->src, &cfg, &m->xlat, &err) != 0)
+		goto fail;
 	return CLI_EXIT_OK;
+fail:
+	nm_source_close(m->src);
+	m->src = NULL;
+	return cli_fail_input(c, &err);
+}
+
+void cli_memory_walk(struct cli_memory *m, uint64_t va, struct nm_walk *out)
+{
+	nm_xlat_walk(m->xlat, va, out);
+}
+
+void cli_close_memory(struct cli_memory *m)
+{
+	nm_xlat_free(m->xlat);
+	nm_source_close(m->src);
+	m->xlat = NULL;
+	m->src = NULL;
 }
 
 int cli_open_kernel(const struct cli *c, nm_source **src, struct nm_kernel *k)

@@ -1,0 +1,403 @@
+/* Kernel virtual-to-physical translation. libaddrxlat walks the hardware
+ * tables (the dump is its physical reader); every entry read is recorded with
+ * its physical address; where the walk stops on an invalid entry, the entry
+ * is decoded the Windows way (swpte.c) and a prototype PTE is resolved by one
+ * more walk. Results are cached per VA page: the dump never changes, so a
+ * walk's outcome depends on nothing but the VA page and the decode bases. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <libkdumpfile/addrxlat.h>
+
+#include <ntmem/bytes.h>
+#include <ntmem/xlat.h>
+
+#define CACHE_SLOTS 4096u	/* direct-mapped by VA page: 16 MiB of VA */
+
+struct cache_slot {
+	uint64_t page;		/* VA >> 12 */
+	bool used;
+	struct nm_walk walk;
+};
+
+struct nm_xlat {
+	const nm_source *src;
+	struct nm_xlat_config cfg;
+	addrxlat_ctx_t *ctx;
+	addrxlat_meth_t meth;
+	struct cache_slot *cache;
+};
+
+/* A page of zeros for demand-zero pages: constant, so not mutable state. */
+static const uint8_t zero_page[NM_PAGE_SIZE];
+
+const char *nm_paging_level_name(enum nm_paging_level l)
+{
+	switch (l) {
+	case NM_LEVEL_PDPTE: return "pdpte";
+	case NM_LEVEL_PDE: return "pde";
+	case NM_LEVEL_PTE: return "pte";
+	}
+	return "unknown";
+}
+
+static void put_page(const addrxlat_buffer_t *buf)
+{
+	(void)buf;	/* pages are views into the mapping: nothing to release */
+}
+
+static addrxlat_status get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
+{
+	const struct nm_xlat *x = cb->priv;
+	uint64_t pfn = buf->addr.addr >> NM_PAGE_SHIFT;
+	const uint8_t *page;
+
+	if (buf->addr.as != ADDRXLAT_MACHPHYSADDR)
+		return addrxlat_ctx_err(x->ctx, ADDRXLAT_ERR_NOTIMPL, "only physical reads");
+	page = nm_source_page(x->src, pfn);
+	if (!page)
+		return addrxlat_ctx_err(x->ctx, ADDRXLAT_ERR_NODATA, "PFN 0x%llx not in dump",
+					(unsigned long long)pfn);
+	buf->addr.addr = pfn << NM_PAGE_SHIFT;
+	buf->ptr = page;
+	buf->size = NM_PAGE_SIZE;
+	buf->byte_order = ADDRXLAT_LITTLE_ENDIAN;
+	buf->put_page = put_page;
+	return ADDRXLAT_OK;
+}
+
+static unsigned long read_caps(const addrxlat_cb_t *cb)
+{
+	(void)cb;
+	return ADDRXLAT_CAPS(ADDRXLAT_MACHPHYSADDR);
+}
+
+static uint64_t root_of(const struct nm_xlat_config *cfg)
+{
+	return cfg->pae ? cfg->dtb & ~UINT64_C(0x1F) : cfg->dtb & ~UINT64_C(0xFFF);
+}
+
+static void set_method(struct nm_xlat *x)
+{
+	addrxlat_param_pgt_t *p = &x->meth.param.pgt;
+
+	x->meth.kind = ADDRXLAT_PGT;
+	x->meth.target_as = ADDRXLAT_MACHPHYSADDR;
+	p->root.addr = root_of(&x->cfg);
+	p->root.as = ADDRXLAT_MACHPHYSADDR;
+	p->pte_mask = 0;
+	if (x->cfg.pae) {
+		p->pf.pte_format = ADDRXLAT_PTE_IA32_PAE;
+		p->pf.nfields = 4;
+		p->pf.fieldsz[0] = 12;
+		p->pf.fieldsz[1] = 9;
+		p->pf.fieldsz[2] = 9;
+		p->pf.fieldsz[3] = 2;
+	} else {
+		p->pf.pte_format = ADDRXLAT_PTE_IA32;
+		p->pf.nfields = 3;
+		p->pf.fieldsz[0] = 12;
+		p->pf.fieldsz[1] = 10;
+		p->pf.fieldsz[2] = 10;
+	}
+}
+
+static int check_config(const nm_source *src, const struct nm_xlat_config *cfg, nm_error *err)
+{
+	uint64_t root = root_of(cfg);
+
+	if (nm_source_facts(src)->max_pfn == 0)
+		return nm_fail(err, "dump", "dump holds no physical memory this command can use");
+	if (cfg->pae && root > 0xFFFFFFE0u)
+		return nm_fail(err, "DirectoryTableBase", "PAE PDPT 0x%llx is above 4 GiB", (unsigned long long)root);
+	if (!nm_source_has_page(src, root >> NM_PAGE_SHIFT))
+		return nm_fail(err, "DirectoryTableBase",
+			       "page-table root 0x%llx is not in the dump's physical memory",
+			       (unsigned long long)root);
+	return 0;
+}
+
+int nm_xlat_new(const nm_source *src, const struct nm_xlat_config *cfg,
+		nm_xlat **out, nm_error *err)
+{
+	struct nm_xlat *x;
+	addrxlat_cb_t *cb;
+
+	*out = NULL;
+	if (check_config(src, cfg, err) != 0)
+		return -1;
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return nm_fail(err, "memory", "out of memory");
+	x->src = src;
+	x->cfg = *cfg;
+	x->cache = calloc(CACHE_SLOTS, sizeof(*x->cache));
+	x->ctx = addrxlat_ctx_new();
+	cb = x->ctx ? addrxlat_ctx_add_cb(x->ctx) : NULL;
+	if (!x->cache || !cb) {
+		nm_xlat_free(x);
+		return nm_fail(err, "memory", "cannot set up the translator");
+	}
+	cb->priv = x;
+	cb->get_page = get_page;
+	cb->read_caps = read_caps;
+	set_method(x);
+	*out = x;
+	return 0;
+}
+
+void nm_xlat_free(nm_xlat *x)
+{
+	if (!x)
+		return;
+	if (x->ctx)
+		addrxlat_ctx_decref(x->ctx);
+	free(x->cache);
+	free(x);
+}
+
+void nm_xlat_set_bases(nm_xlat *x, const struct nm_swpte_bases *bases)
+{
+	x->cfg.bases = *bases;
+	memset(x->cache, 0, CACHE_SLOTS * sizeof(*x->cache));
+}
+
+const nm_source *nm_xlat_source(const nm_xlat *x)
+{
+	return x->src;
+}
+
+static unsigned entry_size(const struct nm_xlat *x)
+{
+	return x->cfg.pae ? 8 : 4;
+}
+
+static uint64_t frame_of(const struct nm_xlat *x, uint64_t entry)
+{
+	return x->cfg.pae ? entry & UINT64_C(0x000FFFFFFFFFF000) : entry & 0xFFFFF000u;
+}
+
+static void record(struct nm_walk *out, enum nm_paging_level level, uint64_t address, uint64_t value)
+{
+	if (out->nentries >= 3)
+		return;
+	out->entries[out->nentries].level = level;
+	out->entries[out->nentries].address = address;
+	out->entries[out->nentries].value = value;
+	out->nentries++;
+}
+
+/* The step that reads a table entry runs with `remain` counting the levels
+ * left: PAE 4 (PDPTE), 3 (PDE), 2 (PTE); non-PAE 3 (PDE), 2 (PTE). */
+static enum nm_paging_level level_of(const struct nm_xlat *x, unsigned remain)
+{
+	if (x->cfg.pae && remain == 4)
+		return NM_LEVEL_PDPTE;
+	return remain == 3 ? NM_LEVEL_PDE : NM_LEVEL_PTE;
+}
+
+/* A mapping reached a physical address: the page is either in the dump or not. */
+static void finish_mapped(const struct nm_xlat *x, uint64_t pa, enum nm_page_state in_dump,
+			  struct nm_walk *out)
+{
+	out->has_pa = true;
+	out->pa = pa;
+	out->state = nm_source_has_page(x->src, pa >> NM_PAGE_SHIFT) ? in_dump : NM_PAGE_NOT_IN_DUMP;
+}
+
+static void walk_once(nm_xlat *x, uint64_t va, struct nm_walk *out, int depth);
+
+/* Reads the prototype PTE at out->sw.proto_address through a walk that does
+ * not itself resolve prototypes (one level, so no loop is possible). */
+static void resolve_prototype(nm_xlat *x, uint64_t va, struct nm_walk *out, int depth)
+{
+	uint64_t proto_va = out->sw.proto_address, pte;
+	unsigned size = entry_size(x);
+	struct nm_walk pw;
+	const uint8_t *bytes;
+
+	if (depth > 0 || proto_va == 0 || (proto_va & (size - 1)))
+		return;
+	walk_once(x, proto_va, &pw, depth + 1);
+	bytes = nm_walk_readable(&pw) ? nm_xlat_page_bytes(x, &pw) : NULL;
+	if (!bytes)
+		return;
+	bytes += proto_va & (NM_PAGE_SIZE - 1);
+	pte = size == 8 ? nm_le64(bytes) : nm_le32(bytes);
+	out->proto_resolved = true;
+	out->proto_pte = pte;
+	if (pte & 1) {
+		struct nm_walk tmp = *out;
+
+		finish_mapped(x, frame_of(x, pte) | (va & 0xFFF), NM_PAGE_VALID, &tmp);
+		out->has_pa = true;
+		out->pa = tmp.pa;
+		out->proto_state = tmp.state;
+		return;
+	}
+	nm_swpte_decode(pte, x->cfg.pae, x->cfg.layout, &x->cfg.bases, true, &out->proto_sw);
+	out->proto_state = out->proto_sw.state;
+	if (out->proto_sw.state == NM_PAGE_TRANSITION) {
+		out->has_pa = true;
+		out->pa = (out->proto_sw.pfn << NM_PAGE_SHIFT) | (va & 0xFFF);
+		if (!nm_source_has_page(x->src, out->proto_sw.pfn))
+			out->proto_state = NM_PAGE_NOT_IN_DUMP;
+	}
+}
+
+/* The walk stopped on an invalid PTE: the Windows meaning decides. A
+ * transition frame the dump lacks is not_in_dump (its bytes are not here). */
+static void finish_invalid_pte(nm_xlat *x, uint64_t va, uint64_t pte, struct nm_walk *out, int depth)
+{
+	nm_swpte_decode(pte, x->cfg.pae, x->cfg.layout, &x->cfg.bases, false, &out->sw);
+	out->state = out->sw.state;
+	if (out->sw.state == NM_PAGE_TRANSITION)
+		finish_mapped(x, (out->sw.pfn << NM_PAGE_SHIFT) | (va & 0xFFF), NM_PAGE_TRANSITION, out);
+	else if (out->sw.state == NM_PAGE_PROTOTYPE)
+		resolve_prototype(x, va, out, depth);
+}
+
+/* A PDE in transition: its page table is still in RAM at the frame it
+ * names, so the walk goes on there by hand (Volatility and Rekall do so too;
+ * libaddrxlat sees only "not present"). */
+static void follow_transition_pde(nm_xlat *x, uint64_t va, struct nm_walk *out, int depth)
+{
+	unsigned size = entry_size(x);
+	uint64_t index = x->cfg.pae ? (va >> 12) & 0x1FF : (va >> 12) & 0x3FF;
+	uint64_t pte_address = (out->sw.pfn << NM_PAGE_SHIFT) + index * size;
+	const uint8_t *table = nm_source_page(x->src, out->sw.pfn);
+	uint64_t pte;
+
+	if (!table) {
+		out->state = NM_PAGE_NOT_IN_DUMP;
+		return;
+	}
+	pte = size == 8 ? nm_le64(table + index * size) : nm_le32(table + index * size);
+	record(out, NM_LEVEL_PTE, pte_address, pte);
+	memset(&out->sw, 0, sizeof(out->sw));
+	if (pte & 1)
+		finish_mapped(x, frame_of(x, pte) | (va & 0xFFF), NM_PAGE_VALID, out);
+	else
+		finish_invalid_pte(x, va, pte, out, depth);
+}
+
+/* An invalid directory entry: a transition PDE is followed; a paged-out
+ * page table leaves the VA in the page file (the location is the table's);
+ * anything else maps nothing. */
+static void finish_invalid_directory(nm_xlat *x, uint64_t va, enum nm_paging_level level,
+				     uint64_t entry, struct nm_walk *out, int depth)
+{
+	if (level != NM_LEVEL_PDE) {
+		out->state = NM_PAGE_NOT_MAPPED;
+		return;
+	}
+	nm_swpte_decode(entry, x->cfg.pae, x->cfg.layout, &x->cfg.bases, false, &out->sw);
+	if (out->sw.state == NM_PAGE_TRANSITION)
+		follow_transition_pde(x, va, out, depth);
+	else
+		out->state = out->sw.state == NM_PAGE_PAGEFILE ? NM_PAGE_PAGEFILE : NM_PAGE_NOT_MAPPED;
+}
+
+static void walk_once(nm_xlat *x, uint64_t va, struct nm_walk *out, int depth)
+{
+	addrxlat_step_t s = { .ctx = x->ctx, .sys = NULL, .meth = &x->meth };
+	enum nm_paging_level level = NM_LEVEL_PDE;
+	addrxlat_status st;
+
+	memset(out, 0, sizeof(*out));
+	out->va = va;
+	out->state = NM_PAGE_NOT_MAPPED;
+	if (va > 0xFFFFFFFFu)
+		return;
+	st = addrxlat_launch(&s, va);
+	while (st == ADDRXLAT_OK && s.remain > 1) {
+		uint64_t address = s.base.addr + s.idx[s.remain - 1] * s.elemsz;
+
+		level = level_of(x, s.remain);
+		st = addrxlat_step(&s);
+		if (st == ADDRXLAT_OK || st == ADDRXLAT_ERR_NOTPRESENT)
+			record(out, level, address, s.raw.pte);
+	}
+	if (st == ADDRXLAT_OK)
+		st = addrxlat_step(&s);	/* adds the page offset */
+	if (st != ADDRXLAT_OK)
+		addrxlat_ctx_clear_err(x->ctx);
+	if (st == ADDRXLAT_OK) {
+		out->large_page = level != NM_LEVEL_PTE;
+		finish_mapped(x, s.base.addr, NM_PAGE_VALID, out);
+	} else if (st == ADDRXLAT_ERR_NODATA) {
+		out->state = NM_PAGE_NOT_IN_DUMP;	/* a table page the dump lacks */
+	} else if (st == ADDRXLAT_ERR_NOTPRESENT) {
+		if (level == NM_LEVEL_PTE)
+			finish_invalid_pte(x, va, s.raw.pte, out, depth);
+		else
+			finish_invalid_directory(x, va, level, s.raw.pte, out, depth);
+	}
+}
+
+void nm_xlat_walk(nm_xlat *x, uint64_t va, struct nm_walk *out)
+{
+	uint64_t page = va >> NM_PAGE_SHIFT;
+	struct cache_slot *slot = &x->cache[page % CACHE_SLOTS];
+
+	if (slot->used && slot->page == page) {
+		*out = slot->walk;
+		out->va = va;
+		if (out->has_pa)
+			out->pa = (out->pa & ~UINT64_C(0xFFF)) | (va & 0xFFF);
+		return;
+	}
+	walk_once(x, va, out, 0);
+	slot->used = true;
+	slot->page = page;
+	slot->walk = *out;
+}
+
+bool nm_walk_readable(const struct nm_walk *w)
+{
+	if (w->state == NM_PAGE_PROTOTYPE)
+		return w->proto_resolved && nm_page_state_readable(w->proto_state);
+	return nm_page_state_readable(w->state);
+}
+
+const uint8_t *nm_xlat_page_bytes(const nm_xlat *x, const struct nm_walk *walk)
+{
+	enum nm_page_state s = walk->state == NM_PAGE_PROTOTYPE && walk->proto_resolved
+				       ? walk->proto_state : walk->state;
+
+	if (walk->state == NM_PAGE_PROTOTYPE && !walk->proto_resolved)
+		return NULL;
+	if (s == NM_PAGE_DEMAND_ZERO)
+		return zero_page;
+	if ((s == NM_PAGE_VALID || s == NM_PAGE_TRANSITION) && walk->has_pa)
+		return nm_source_page(x->src, walk->pa >> NM_PAGE_SHIFT);
+	return NULL;
+}
+
+int nm_xlat_read(nm_xlat *x, uint64_t va, void *buf, size_t len, struct nm_walk *first_bad)
+{
+	uint8_t *dst = buf;
+	int rc = 0;
+
+	while (len) {
+		uint64_t off = va & (NM_PAGE_SIZE - 1);
+		size_t chunk = NM_PAGE_SIZE - off < len ? NM_PAGE_SIZE - off : len;
+		struct nm_walk w;
+		const uint8_t *page;
+
+		nm_xlat_walk(x, va, &w);
+		page = nm_xlat_page_bytes(x, &w);
+		if (page) {
+			memcpy(dst, page + off, chunk);
+		} else {
+			memset(dst, 0, chunk);
+			if (rc == 0 && first_bad)
+				*first_bad = w;
+			rc = -1;
+		}
+		dst += chunk;
+		va += chunk;
+		len -= chunk;
+	}
+	return rc;
+}

@@ -52,6 +52,18 @@ static void print_json(const struct cli *c, const struct nm_kernel *k,
 	cli_json_print(doc);
 }
 
+/* Names come from the dump: control characters would reach the terminal
+ * as escape sequences, so text output shows them as '?'. */
+static void print_field(const char *s, int width)
+{
+	int n = 0;
+
+	for (; *s; s++, n++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7F ? '?' : *s);
+	for (; n < width; n++)
+		putchar(' ');
+}
+
 static void print_text(const struct nm_kernel *k, const struct nm_module_list *l,
 		       const struct nm_pool_map *m)
 {
@@ -64,9 +76,12 @@ static void print_text(const struct nm_kernel *k, const struct nm_module_list *l
 			snprintf(name, sizeof(name), "%s", mod->name);
 		else
 			snprintf(name, sizeof(name), "<%s>", nm_page_state_name(mod->name_state));
-		printf("%08x %08llx %08x %-24s %-20s %s\n", mod->base,
-		       (unsigned long long)mod->base + mod->size, mod->size, region_of(m, mod->base),
-		       name, mod->path ? mod->path : "<unreadable>");
+		printf("%08x %08llx %08x %-24s ", mod->base, (unsigned long long)mod->base + mod->size,
+		       mod->size, region_of(m, mod->base));
+		print_field(name, 20);
+		putchar(' ');
+		print_field(mod->path ? mod->path : "<unreadable>", 0);
+		putchar('\n');
 	}
 	printf("%u module%s%s%s\n", l->count, l->count == 1 ? "" : "s",
 	       !k->has_kdbg || l->incomplete ? "; list not complete: " : "",

@@ -109,7 +109,7 @@ check-sanitize:
 	$(MAKE) BUILD=build-asan SANITIZE=1 unit e2e
 
 check-valgrind: all $(FIXTURES)
-	NTMEM_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	NTMEM_WRAPPER="$(CURDIR)/fuzz/valgrind.sh" \
 	NTMEM=$(BUILD)/ntmem FIXTURES=$(FIXDIR) BUILD=$(BUILD) $(PYTHON) tests/e2e/run.py
 
 # libFuzzer targets (clang): fuzz/fuzz_NAME.c -> build-fuzz/fuzz_NAME, linked

@@ -207,5 +207,10 @@ class ElfCores(unittest.TestCase):
             self.assertEqual(len(err.strip().splitlines()), 1, err)
 
 
+class KdumpCompressed(unittest.TestCase):
+    def test_recognised_and_refused(self):
+        check_refused(self, C + "bad/header-only.kdump", "format: kdump-compressed")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -84,6 +84,20 @@ RAM = 2 << 30
 PDPT_PA = 0x2000
 PD_PA = 0x3000            # four page directories, 0x3000-0x6FFF
 PT_PA = 0x100000          # 1024 page tables for the kernel half (4 MiB)
+KERNEL_PA = 0x10000       # "MZ" of a stand-in kernel image, VA 0x80010000
+KDBG_PA = 0x11000         # its debugger data block (XP size 0x290), VA 0x80011000
+
+
+def kdbg_pages():
+    """A minimal KDBG (tag, size, KernBase, PsLoadedModuleList inside the image)
+    so that the kernel view finds it through the header, as on a real dump."""
+    image = bytearray(PAGE)
+    image[0:2] = b"MZ"
+    block = bytearray(PAGE)
+    struct.pack_into("<4sI", block, 0x10, b"KDBG", 0x290)
+    struct.pack_into("<Q", block, 0x18, 0x80000000 + KERNEL_PA)
+    struct.pack_into("<Q", block, 0x48, 0x80000000 + KERNEL_PA + 0x100)
+    return {KERNEL_PA: bytes(image), KDBG_PA: bytes(block)}
 
 
 def header(pages):
@@ -92,7 +106,7 @@ def header(pages):
     struct.pack_into("<IIIIIIIIII", h, 0x08, 0xF, 2600, PDPT_PA, 0, 0, 0, 0x14C, 1, 0xE2, 0)
     struct.pack_into("<IIII", h, 0x2C, 0, 0, 0, 0)
     h[0x5C] = 1
-    struct.pack_into("<I", h, 0x60, 0)
+    struct.pack_into("<I", h, 0x60, 0x80000000 + KDBG_PA)
     struct.pack_into("<III", h, 0x64, 1, pages, 0)
     struct.pack_into("<I", h, 0x70, pages)
     struct.pack_into("<I", h, 0xF88, 1)
@@ -131,6 +145,7 @@ def page_tables():
 def write_bench_dump(path):
     pages = RAM // PAGE
     tables = page_tables()
+    tables.update(kdbg_pages())
     chunk = 64 << 20
     with open(path + ".tmp", "wb") as f:
         f.write(header(pages))

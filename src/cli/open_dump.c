@@ -37,6 +37,10 @@ int cli_open_memory(const struct cli *c, struct cli_memory *m)
 		nm_fail(&err, "dtb", "a raw image has no page-table root: give --dtb");
 		goto fail;
 	}
+	if (f->format == NM_FORMAT_ELF && f->dtb == 0 && !c->kopt.has_dtb) {
+		nm_fail(&err, "dtb", "no DTB in an ELF core (no QEMU register note): give --dtb");
+		goto fail;
+	}
 	if (nm_kernel_open(m->src, &c->kopt, &m->kernel, &err) != 0)
 		goto fail;
 	if (!m->kernel.has_kdbg)

@@ -38,7 +38,26 @@ def u64(v):
 
 def seeds():
     out = {t: [] for t in ("fuzz_source", "fuzz_xlat", "fuzz_kdbg", "fuzz_kernel", "fuzz_pe",
-                           "fuzz_cli")}
+                           "fuzz_cli", "fuzz_carve", "fuzz_reloc")}
+    driver = c.build_pe(0x10000, [
+        (".text", 0x1000, 0x600, c.SCN_CODE | c.SCN_EXEC | c.SCN_READ),
+        ("PAGE", 0x2000, 0x200, c.SCN_CODE | c.SCN_EXEC | c.SCN_READ),
+        ("INIT", 0x3000, 0x300, c.SCN_CODE | c.SCN_DISCARD),
+        (".reloc", 0x4000, 0x10, c.SCN_IDATA | c.SCN_DISCARD | c.SCN_READ)])
+    nt = c.u32(driver, 0x3C)
+    c.put32(driver, nt + 0x18 + 0x60 + 8 * 5, 0x4000)   # base relocation directory
+    c.put32(driver, nt + 0x18 + 0x60 + 8 * 5 + 4, 0x10)
+    c.put32(driver, 0x4000, 0x1000)                     # one block: page 0x1000
+    c.put32(driver, 0x4004, 0x10)
+    for k, e in enumerate((0x3010, 0x3020, 0x3100, 0x0000)):
+        c.put16(driver, 0x4008 + 2 * k, e)
+    out["fuzz_reloc"].append(u32(0x80200000) + bytes(driver))
+    # Carve: base, page count, tail, then states (valid, valid, pagefile,
+    # not_mapped, valid) and the readable pages' bytes.
+    out["fuzz_carve"].append(u32(0x80200000) + u8(5) + u32(0x800) + bytes([0, 0, 3, 5, 0]) +
+                             bytes(driver))
+    out["fuzz_carve"].append(u32(0x80200000) + u8(5) + u32(0) + bytes([6, 0, 1, 2, 7]) +
+                             bytes(driver))
     spread = {"nonpae": c.MiniSystem(False, c.BASE_PFNS), "pae": c.MiniSystem(True, c.BASE_PFNS)}
     for name, sysm in spread.items():
         out["fuzz_source"].append(c.build_full(sysm, compact=True))

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <ntmem/error.h>
+#include <ntmem/vmem.h>
 #include <ntmem/xlat.h>
 
 enum nm_kdbg_field {
@@ -68,5 +69,17 @@ int nm_kdbg_read(nm_xlat *x, uint32_t va, enum nm_kdbg_source source,
 
 /* Scans every physical page of the dump for a block that validates. */
 int nm_kdbg_scan(nm_xlat *x, struct nm_kdbg *out, nm_error *err);
+
+/* The same checks as nm_kdbg_read over any kernel memory; BUILD (0 when
+ * unknown) must agree with the block's Size through the version table. */
+int nm_kdbg_validate(const struct nm_vmem *mem, uint32_t va, uint32_t build,
+		     enum nm_kdbg_source source, struct nm_kdbg *out, nm_error *err);
+
+/* nm_kdbg_scan, with the build's Size check. */
+int nm_kdbg_scan_for_build(nm_xlat *x, uint32_t build, struct nm_kdbg *out, nm_error *err);
+
+/* Upper bound on candidates that pass the cheap signature test before a
+ * scan gives up (a hostile dump can repeat the signature in every page). */
+#define NM_KDBG_MAX_CANDIDATES 4096u
 
 #endif

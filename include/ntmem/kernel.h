@@ -11,6 +11,7 @@
 #include <ntmem/kdbg.h>
 #include <ntmem/source.h>
 #include <ntmem/version.h>
+#include <ntmem/vmem.h>
 #include <ntmem/xlat.h>
 
 struct nm_kernel_options {
@@ -32,6 +33,8 @@ struct nm_kernel {
 	uint32_t pfn_database;		/* value of MmPfnDatabase: VA of the MMPFN array */
 	uint64_t pfn_count;		/* entries the database holds (MmHighestPhysicalPage + 1) */
 	uint32_t kernel_base;
+	bool pae;
+	struct nm_swpte_bases bases;	/* as given to the translator */
 };
 
 /* Opens the kernel view. Fails (exit 2) only when the dump holds no
@@ -49,5 +52,13 @@ void nm_kernel_walk(struct nm_kernel *k, uint64_t va, struct nm_walk *out);
  * why the page could not be read. */
 int nm_kernel_read_u32(struct nm_kernel *k, uint32_t va, uint32_t *value,
 		       enum nm_page_state *state);
+
+/* LEN bytes of kernel VA, page by page through nm_kernel_walk (a stale page
+ * is not read); 0 or -1 with *state naming the first unreadable page. */
+int nm_kernel_read(struct nm_kernel *k, uint32_t va, void *buf, size_t len,
+		   enum nm_page_state *state);
+
+/* The kernel view as memory for the kernel-layer walkers (vmem.h). */
+struct nm_vmem nm_kernel_vmem(struct nm_kernel *k);
 
 #endif

@@ -26,6 +26,19 @@ struct nm_module_list {
 };
 
 int nm_modules_read(struct nm_kernel *k, struct nm_module_list *out, nm_error *err);
+
+/* The walk itself over any kernel memory, from the list head at HEAD (the
+ * address PsLoadedModuleList names). Returns -1 only when memory runs out;
+ * everything the list lacks is out->incomplete with a stop_reason. */
+int nm_modules_walk(const struct nm_vmem *mem, uint32_t head, struct nm_module_list *out,
+		    nm_error *err);
+
+/* UTF-16LE (LEN bytes, odd last byte ignored) to NUL-terminated UTF-8 in a
+ * new string; unpaired surrogates become U+FFFD. NULL when out of memory. */
+char *nm_utf16le_to_utf8(const uint8_t *s, size_t len);
+
+/* Longest UNICODE_STRING the walk reads, in bytes (longer ones are cut). */
+#define NM_MODULE_NAME_MAX_BYTES 1024u
 void nm_modules_free(struct nm_module_list *l);
 
 /* The module whose image holds VA, or NULL. */

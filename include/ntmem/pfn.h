@@ -24,6 +24,7 @@ struct nm_pfn_entry {
 	uint32_t reference_count;
 	uint32_t share_count;
 	uint32_t pte_address;
+	bool has_va;			/* PteAddress lies in the self-map (not a prototype PTE) */
 	uint32_t va;			/* the VA that PteAddress maps, through the self-map */
 	uint64_t original_pte;
 	uint32_t pte_frame;

@@ -38,10 +38,21 @@ struct nm_pool_map {
 	struct nm_region regions[NM_MAX_REGIONS];	/* sorted by start */
 	unsigned noverlaps;
 	struct nm_overlap overlaps[NM_MAX_REGIONS * 2];
+	/* Vista and later: where the kernel may place each kind of memory
+	 * (the variables read as limits), not a map of where it is. */
+	unsigned nlimits;
+	struct nm_region limits[NM_MAX_REGIONS];
 	bool incomplete;		/* a variable could not be read (exit 3) */
 };
 
 int nm_pools_read(struct nm_kernel *k, struct nm_pool_map *out, nm_error *err);
+
+/* Derives regions, limits and overlaps from the variables already in M;
+ * MEM is probed for the initial non-paged pool (docs/address-space.md). */
+void nm_pools_derive(struct nm_pool_map *m, const struct nm_vmem *mem, bool pae);
+
+/* The value of variable NAME in M; false when absent or unreadable. */
+bool nm_pools_value(const struct nm_pool_map *m, const char *name, uint32_t *value);
 
 /* The region that holds VA, or NULL. */
 const struct nm_region *nm_pools_find(const struct nm_pool_map *m, uint64_t va);

@@ -18,6 +18,7 @@ struct nm_mmpfn_layout {
 	uint32_t location_shift;
 	uint32_t original_pte;		/* 4 bytes non-PAE, 8 bytes PAE */
 	uint32_t pte_frame;		/* u4.PteFrame */
+	uint32_t pte_frame_bits;	/* width of the PteFrame bit field */
 };
 
 struct nm_version {

@@ -1,11 +1,113 @@
-/* Placeholder until the command lands: its owner replaces this file. */
+/* ntmem modules: PsLoadedModuleList in load order, WinDbg-`lm`-like, with
+ * the address-space region that holds each image (contract: modules). */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
 
+static const char *region_of(const struct nm_pool_map *m, uint32_t base)
+{
+	const struct nm_region *r = nm_pools_find(m, base);
+
+	return r ? r->name : "unknown";
+}
+
+static json_t *string_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *module_json(const struct nm_module *mod, const struct nm_pool_map *m)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", string_or_null(mod->name));
+	if (!mod->name)
+		json_object_set_new(o, "name_state", json_string(nm_page_state_name(mod->name_state)));
+	json_object_set_new(o, "path", string_or_null(mod->path));
+	if (!mod->path)
+		json_object_set_new(o, "path_state", json_string(nm_page_state_name(mod->path_state)));
+	json_object_set_new(o, "base", cli_json_hex(mod->base));
+	json_object_set_new(o, "end", cli_json_hex((uint64_t)mod->base + mod->size));
+	json_object_set_new(o, "size", json_integer(mod->size));
+	json_object_set_new(o, "entry", cli_json_hex(mod->entry_point));
+	json_object_set_new(o, "region", json_string(region_of(m, mod->base)));
+	json_object_set_new(o, "ldr_entry", cli_json_hex(mod->entry_va));
+	return o;
+}
+
+static void print_json(const struct cli *c, const struct nm_kernel *k,
+		       const struct nm_module_list *l, const struct nm_pool_map *m)
+{
+	json_t *doc = cli_json_document(c), *mods = json_array();
+
+	for (unsigned i = 0; i < l->count; i++)
+		json_array_append_new(mods, module_json(&l->items[i], m));
+	json_object_set_new(doc, "modules", mods);
+	json_object_set_new(doc, "complete", json_boolean(k->has_kdbg && !l->incomplete));
+	if (!k->has_kdbg)
+		json_object_set_new(doc, "stop_reason", json_string(k->kdbg_error.why));
+	else if (l->incomplete)
+		json_object_set_new(doc, "stop_reason", json_string(l->stop_reason));
+	cli_json_print(doc);
+}
+
+static void print_text(const struct nm_kernel *k, const struct nm_module_list *l,
+		       const struct nm_pool_map *m)
+{
+	printf("%-8s %-8s %-8s %-24s %-20s %s\n", "start", "end", "size", "region", "module", "path");
+	for (unsigned i = 0; i < l->count; i++) {
+		const struct nm_module *mod = &l->items[i];
+		char name[64];
+
+		if (mod->name)
+			snprintf(name, sizeof(name), "%s", mod->name);
+		else
+			snprintf(name, sizeof(name), "<%s>", nm_page_state_name(mod->name_state));
+		printf("%08x %08llx %08x %-24s %-20s %s\n", mod->base,
+		       (unsigned long long)mod->base + mod->size, mod->size, region_of(m, mod->base),
+		       name, mod->path ? mod->path : "<unreadable>");
+	}
+	printf("%u module%s%s%s\n", l->count, l->count == 1 ? "" : "s",
+	       !k->has_kdbg || l->incomplete ? "; list not complete: " : "",
+	       !k->has_kdbg ? k->kdbg_error.why : l->incomplete ? l->stop_reason : "");
+}
+
 int cmd_modules(const struct cli *c)
 {
-	(void)c;
-	fprintf(stderr, "ntmem: modules: not implemented yet\n");
-	return CLI_EXIT_USAGE;
+	nm_source *src = NULL;
+	struct nm_kernel k;
+	struct nm_module_list l = { 0 };
+	struct nm_pool_map *m = calloc(1, sizeof(*m));
+	nm_error err = { { 0 }, { 0 } };
+	int rc;
+
+	if (!m)
+		return cli_fail_usage("out of memory");
+	if (c->argc > 0) {
+		free(m);
+		return cli_fail_usage("modules: unexpected argument '%s'", c->argv[0]);
+	}
+	rc = cli_open_kernel(c, &src, &k);
+	if (rc != CLI_EXIT_OK) {
+		free(m);
+		return rc;
+	}
+	if (k.has_kdbg) {
+		nm_pools_read(&k, m, &err);
+		if (nm_modules_read(&k, &l, &err) != 0)
+			l.incomplete = true;
+	}
+	if (c->json)
+		print_json(c, &k, &l, m);
+	else
+		print_text(&k, &l, m);
+	if (k.has_kdbg && l.incomplete)
+		cli_warn(c, "module list: %s", l.stop_reason);
+	rc = !k.has_kdbg || l.incomplete ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
+	nm_modules_free(&l);
+	nm_kernel_close(&k);
+	nm_source_close(src);
+	free(m);
+	return rc;
 }

@@ -1,11 +1,238 @@
-/* Placeholder until the command lands: its owner replaces this file. */
+/* ntmem pools: the kernel address-space map with the variables behind it
+ * (contract: pools; rules: docs/address-space.md). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
+static json_t *variables_json(const struct nm_pool_map *m, json_t **states, json_t **addresses)
+{
+	json_t *vars = json_object();
+
+	*states = json_object();
+	*addresses = json_object();
+	for (unsigned i = 0; i < m->nvariables; i++) {
+		const struct nm_kernel_variable *v = &m->variables[i];
+
+		json_object_set_new(vars, v->name, v->readable ? cli_json_hex(v->value) : json_null());
+		json_object_set_new(*addresses, v->name, cli_json_hex(v->address));
+		if (!v->readable)
+			json_object_set_new(*states, v->name, json_string(nm_page_state_name(v->state)));
+	}
+	return vars;
+}
+
+static json_t *regions_json(const struct nm_region *r, unsigned n)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:I, s:s}", "name", r[i].name,
+						   "start", cli_json_hex(r[i].start),
+						   "end", cli_json_hex(r[i].end),
+						   "size", (json_int_t)(r[i].end - r[i].start),
+						   "source", r[i].source));
+	return a;
+}
+
+/* Calls VISIT for every hole between consecutive regions of the map. */
+static void for_each_gap(const struct nm_pool_map *m, void (*visit)(void *, uint64_t, uint64_t),
+			 void *ctx)
+{
+	uint64_t reach = m->nregions ? m->regions[0].end : 0;
+
+	for (unsigned i = 1; i < m->nregions; i++) {
+		if (m->regions[i].start > reach)
+			visit(ctx, reach, m->regions[i].start);
+		if (m->regions[i].end > reach)
+			reach = m->regions[i].end;
+	}
+}
+
+static void gap_json(void *ctx, uint64_t start, uint64_t end)
+{
+	json_array_append_new(ctx, json_pack("{s:o, s:o, s:I}", "start", cli_json_hex(start),
+					     "end", cli_json_hex(end), "size", (json_int_t)(end - start)));
+}
+
+static json_t *overlaps_json(const struct nm_pool_map *m)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < m->noverlaps; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o}", "a", m->overlaps[i].a,
+						   "b", m->overlaps[i].b,
+						   "start", cli_json_hex(m->overlaps[i].start),
+						   "end", cli_json_hex(m->overlaps[i].end)));
+	return a;
+}
+
+static int print_json(const struct cli *c, const struct nm_kernel *k, const struct nm_pool_map *m)
+{
+	json_t *doc = cli_json_document(c), *states, *addresses, *gaps = json_array();
+
+	json_object_set_new(doc, "variables", variables_json(m, &states, &addresses));
+	json_object_set_new(doc, "variable_addresses", addresses);
+	json_object_set_new(doc, "unreadable_variables", states);
+	json_object_set_new(doc, "regions", regions_json(m->regions, m->nregions));
+	for_each_gap(m, gap_json, gaps);
+	json_object_set_new(doc, "gaps", gaps);
+	json_object_set_new(doc, "overlaps", overlaps_json(m));
+	json_object_set_new(doc, "dynamic_va", json_boolean(m->dynamic_va));
+	if (m->dynamic_va)
+		json_object_set_new(doc, "limits", regions_json(m->limits, m->nlimits));
+	if (k->has_kdbg)
+		json_object_set_new(doc, "kdbg", json_pack("{s:o, s:s, s:I}", "va", cli_json_hex(k->kdbg.va),
+							    "source", nm_kdbg_source_name(k->kdbg.source),
+							    "size", (json_int_t)k->kdbg.size));
+	else
+		json_object_set_new(doc, "kdbg_error", json_pack("{s:s, s:s}", "what", k->kdbg_error.what,
+								  "why", k->kdbg_error.why));
+	cli_json_print(doc);
+	return CLI_EXIT_OK;
+}
+
+static void print_size(uint64_t bytes)
+{
+	if (bytes >= 0x100000 && bytes % 0x100000 == 0)
+		printf("%7llu MiB", (unsigned long long)(bytes >> 20));
+	else if (bytes >= 0x100000)
+		printf("%7.2f MiB", (double)bytes / 0x100000);
+	else
+		printf("%7llu KiB", (unsigned long long)(bytes >> 10));
+}
+
+static void gap_text(void *ctx, uint64_t start, uint64_t end)
+{
+	(void)ctx;
+	printf("  %08llx %08llx ", (unsigned long long)start, (unsigned long long)end);
+	print_size(end - start);
+	printf("  (gap)\n");
+}
+
+/* Prints the regions in order, with the gaps between them in place. */
+static void print_map(const struct nm_pool_map *m)
+{
+	uint64_t reach = 0;
+
+	printf("  %-8s %-8s %11s  %-24s %s\n", "start", "end", "size", "region", "source");
+	for (unsigned i = 0; i < m->nregions; i++) {
+		const struct nm_region *r = &m->regions[i];
+
+		if (i > 0 && r->start > reach)
+			gap_text(NULL, reach, r->start);
+		printf("  %08llx %08llx ", (unsigned long long)r->start, (unsigned long long)r->end);
+		print_size(r->end - r->start);
+		printf("  %-24s %s\n", r->name, r->source);
+		if (r->end > reach)
+			reach = r->end;
+	}
+}
+
+static const struct nm_region *find_region(const struct nm_pool_map *m, const char *name)
+{
+	for (unsigned i = 0; i < m->nregions; i++)
+		if (strcmp(m->regions[i].name, name) == 0)
+			return &m->regions[i];
+	return NULL;
+}
+
+/* The two things the seed thread got wrong, stated from this dump's map. */
+static void print_reading_notes(const struct nm_pool_map *m)
+{
+	const struct nm_region *ini = find_region(m, "nonpaged_pool_initial");
+	const struct nm_region *exp = find_region(m, "nonpaged_pool_expansion");
+	const struct nm_region *pp = find_region(m, "paged_pool");
+	const struct nm_region *pte = find_region(m, "system_ptes");
+
+	printf("\nReading the map:\n");
+	if (ini && exp)
+		printf("  Non-paged pool has two parts: the initial pool %08llx-%08llx and the expansion\n"
+		       "  pool %08llx-%08llx. MmNonPagedPoolStart..MmNonPagedPoolEnd spans both, so it\n"
+		       "  also spans everything between them%s.\n",
+		       (unsigned long long)ini->start, (unsigned long long)ini->end,
+		       (unsigned long long)exp->start, (unsigned long long)exp->end,
+		       pp && pp->start >= ini->end && pp->end <= exp->start
+		       ? ", paged pool included: the pools do not overlap" : "");
+	if (pte)
+		printf("  Drivers loaded after boot live in system PTE space %08llx-%08llx, not in pool\n"
+		       "  (see `ntmem modules`: the region column).\n",
+		       (unsigned long long)pte->start, (unsigned long long)pte->end);
+	printf("  %s\n", m->noverlaps ? "Overlaps were found: see below." : "No two regions overlap.");
+}
+
+static void print_variables(const struct nm_pool_map *m)
+{
+	printf("\nKernel variables (KDBG slot -> variable address = value):\n");
+	for (unsigned i = 0; i < m->nvariables; i++) {
+		const struct nm_kernel_variable *v = &m->variables[i];
+
+		if (v->readable)
+			printf("  %-30s @%08x = %08x\n", v->name, v->address, v->value);
+		else
+			printf("  %-30s @%08x   unreadable (%s)\n", v->name, v->address,
+			       nm_page_state_name(v->state));
+	}
+}
+
+static int print_text(const struct nm_kernel *k, const struct nm_pool_map *m)
+{
+	printf("Kernel address space: %s, build %u, %s%s\n", k->version->name, k->build,
+	       k->pae ? "PAE" : "non-PAE", m->dynamic_va ? ", dynamic kernel VA" : "");
+	if (!k->has_kdbg) {
+		printf("  no KDBG: %s: %s\n", k->kdbg_error.what, k->kdbg_error.why);
+		return CLI_EXIT_OK;
+	}
+	print_map(m);
+	if (m->dynamic_va && m->nlimits) {
+		printf("\nLimits (this version places pool and system PTEs on demand; these are bounds,\n"
+		       "not a map):\n");
+		for (unsigned i = 0; i < m->nlimits; i++)
+			printf("  %08llx %08llx  %-24s %s\n", (unsigned long long)m->limits[i].start,
+			       (unsigned long long)m->limits[i].end, m->limits[i].name, m->limits[i].source);
+	}
+	for (unsigned i = 0; i < m->noverlaps; i++)
+		printf("  OVERLAP %s / %s: %08llx-%08llx\n", m->overlaps[i].a, m->overlaps[i].b,
+		       (unsigned long long)m->overlaps[i].start, (unsigned long long)m->overlaps[i].end);
+	if (!m->dynamic_va)
+		print_reading_notes(m);
+	print_variables(m);
+	return CLI_EXIT_OK;
+}
+
 int cmd_pools(const struct cli *c)
 {
-	(void)c;
-	fprintf(stderr, "ntmem: pools: not implemented yet\n");
-	return CLI_EXIT_USAGE;
+	nm_source *src = NULL;
+	struct nm_kernel k;
+	struct nm_pool_map *m = calloc(1, sizeof(*m));
+	nm_error err = { { 0 }, { 0 } };
+	int rc;
+
+	if (!m)
+		return cli_fail_usage("out of memory");
+	if (c->argc > 0) {
+		free(m);
+		return cli_fail_usage("pools: unexpected argument '%s'", c->argv[0]);
+	}
+	rc = cli_open_kernel(c, &src, &k);
+	if (rc != CLI_EXIT_OK) {
+		free(m);
+		return rc;
+	}
+	if (k.has_kdbg)
+		nm_pools_read(&k, m, &err);
+	if (c->json)
+		print_json(c, &k, m);
+	else
+		print_text(&k, m);
+	for (unsigned i = 0; i < m->nvariables; i++)
+		if (!m->variables[i].readable)
+			cli_warn(c, "%s at 0x%08x is unreadable (%s)", m->variables[i].name,
+				 m->variables[i].address, nm_page_state_name(m->variables[i].state));
+	rc = !k.has_kdbg || m->incomplete ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
+	nm_kernel_close(&k);
+	nm_source_close(src);
+	free(m);
+	return rc;
 }

@@ -1,0 +1,270 @@
+/* The kernel's view of a dump: translator, version row, KDBG, PFN database.
+ * How the KDBG is found and why: docs/kdbg.md; the stale rule: docs/mmpfn.md. */
+#include <stdio.h>
+#include <string.h>
+
+#include <ntmem/kernel.h>
+#include <ntmem/pfn.h>
+
+static int refuse_unusable(const struct nm_dump_facts *f, nm_error *err)
+{
+	if (f->arch != NM_ARCH_X86)
+		return nm_fail(err, "header.MachineImageType",
+			       "64-bit dumps are recognised but not analysed (x86 only)");
+	switch (f->type) {
+	case NM_DUMP_TRIAGE:
+		return nm_fail(err, "header.DumpType",
+			       "triage (small memory) dump: it holds no page tables to translate kernel addresses");
+	case NM_DUMP_HEADER_ONLY:
+		return nm_fail(err, "header.DumpType", "header-only dump: it holds no memory");
+	case NM_DUMP_OTHER:
+		return nm_fail(err, "header.DumpType", "dump type %u holds no memory ntmem can read",
+			       f->dump_type_value);
+	default:
+		return 0;
+	}
+}
+
+static int new_translator(struct nm_kernel *k, uint64_t dtb, nm_error *err)
+{
+	struct nm_xlat_config cfg = { .dtb = dtb, .pae = k->pae,
+				      .layout = k->version->pte_layout, .bases = k->bases };
+
+	return nm_xlat_new(k->src, &cfg, &k->xlat, err);
+}
+
+static void kdbg_missing(struct nm_kernel *k, const char *header_why, const nm_error *scan)
+{
+	if (header_why && header_why[0])
+		nm_fail(&k->kdbg_error, "kdbg", "header pointer unusable (%s); scan: %s: %s",
+			header_why, scan->what, scan->why);
+	else
+		nm_fail(&k->kdbg_error, "kdbg", "no pointer in the header; scan: %s: %s",
+			scan->what, scan->why);
+}
+
+/* --kdbg VA is taken as given (validated, no fallback: the user asked for
+ * that block); --kdbg 0 skips the header pointer and forces the scan. */
+static void find_kdbg(struct nm_kernel *k, const struct nm_kernel_options *opt,
+		      const struct nm_dump_facts *f)
+{
+	struct nm_vmem mem = nm_vmem_from_xlat(k->xlat);
+	char header_why[400] = "";
+	nm_error e = { { 0 }, { 0 } };
+
+	if (opt && opt->has_kdbg && opt->kdbg_va != 0) {
+		if (nm_kdbg_validate(&mem, opt->kdbg_va, k->build, NM_KDBG_FROM_OPTION, &k->kdbg, &e) == 0)
+			k->has_kdbg = true;
+		else
+			nm_fail(&k->kdbg_error, "--kdbg", "0x%08x: %s: %s", opt->kdbg_va, e.what, e.why);
+		return;
+	}
+	if (!(opt && opt->has_kdbg) && f->kdbg_va != 0) {
+		if (f->kdbg_va <= 0xFFFFFFFFu &&
+		    nm_kdbg_validate(&mem, (uint32_t)f->kdbg_va, k->build, NM_KDBG_FROM_HEADER,
+				     &k->kdbg, &e) == 0) {
+			k->has_kdbg = true;
+			return;
+		}
+		if (f->kdbg_va > 0xFFFFFFFFu)
+			nm_fail(&e, "header.KdDebuggerDataBlock", "not a 32-bit address");
+		snprintf(header_why, sizeof(header_why), "0x%llx: %s: %s",
+			 (unsigned long long)f->kdbg_va, e.what, e.why);
+	}
+	if (nm_kdbg_scan_for_build(k->xlat, k->build, &k->kdbg, &e) == 0) {
+		k->has_kdbg = true;
+		return;
+	}
+	kdbg_missing(k, header_why, &e);
+}
+
+/* Reads the kernel variable whose address the KDBG slot F holds. */
+static int kdbg_variable(struct nm_kernel *k, enum nm_kdbg_field f, uint32_t *value)
+{
+	struct nm_vmem mem = nm_vmem_from_xlat(k->xlat);
+	uint32_t addr = nm_kdbg_slot(&k->kdbg, f);
+
+	return addr ? nm_vmem_u32(&mem, addr, value, NULL) : -1;
+}
+
+static void find_pfn_database(struct nm_kernel *k)
+{
+	uint32_t db, highest, size;
+
+	if (kdbg_variable(k, NM_KDBG_MM_PFN_DATABASE, &db) != 0 || db < 0x80000000u)
+		return;
+	size = (k->pae ? k->version->mmpfn_pae : k->version->mmpfn).entry_size;
+	if (kdbg_variable(k, NM_KDBG_MM_HIGHEST_PHYSICAL_PAGE, &highest) == 0)
+		k->pfn_count = (uint64_t)highest + 1;
+	else
+		k->pfn_count = nm_source_facts(k->src)->max_pfn;
+	/* Entries past 4 GiB of VA cannot exist. */
+	if (k->pfn_count > (0x100000000ull - db) / size)
+		k->pfn_count = (0x100000000ull - db) / size;
+	k->pfn_database = db;
+	k->has_pfn_database = k->pfn_count > 0;
+}
+
+/* XP and 2003 encode prototype PTE addresses relative to paged pool start;
+ * subsection PTEs need MmSubsectionBase / MmNonPagedPoolEnd (docs/versions.md). */
+static void set_decode_bases(struct nm_kernel *k)
+{
+	uint32_t v;
+
+	if (k->version->pte_layout == NM_PTE_LAYOUT_XP &&
+	    kdbg_variable(k, NM_KDBG_MM_PAGED_POOL_START, &v) == 0)
+		k->bases.proto_base = v;
+	if (kdbg_variable(k, NM_KDBG_MM_SUBSECTION_BASE, &v) == 0)
+		k->bases.subsection_base = v;
+	if (kdbg_variable(k, NM_KDBG_MM_NONPAGED_POOL_END, &v) == 0)
+		k->bases.nonpaged_pool_end = v;
+	nm_xlat_set_bases(k->xlat, &k->bases);
+}
+
+/* A dump without a build number names its version through the KDBG size;
+ * the translator is rebuilt when that changes the PTE layout. */
+static int adopt_kdbg_version(struct nm_kernel *k, uint64_t dtb, nm_error *err)
+{
+	const struct nm_version *v;
+
+	if (k->build != 0 || !k->has_kdbg)
+		return 0;
+	v = nm_version_for_kdbg_size(k->kdbg.size);
+	if (!v || v == k->version)
+		return 0;
+	k->version = v;
+	nm_xlat_free(k->xlat);
+	k->xlat = NULL;
+	return new_translator(k, dtb, err);
+}
+
+int nm_kernel_open(const nm_source *src, const struct nm_kernel_options *opt,
+		   struct nm_kernel *out, nm_error *err)
+{
+	const struct nm_dump_facts *f = nm_source_facts(src);
+	uint64_t dtb;
+
+	memset(out, 0, sizeof(*out));
+	out->src = src;
+	if (refuse_unusable(f, err) != 0)
+		return -1;
+	dtb = opt && opt->has_dtb ? opt->dtb : f->dtb;
+	if (dtb == 0)
+		return nm_fail(err, "header.DirectoryTableBase",
+			       "no page-table root in the dump; give one with --dtb");
+	out->pae = f->pae;
+	out->build = f->build;
+	out->version = nm_version_for_build(f->build);
+	if (new_translator(out, dtb, err) != 0)
+		return -1;
+	find_kdbg(out, opt, f);
+	if (adopt_kdbg_version(out, dtb, err) != 0)
+		return -1;
+	if (!out->has_kdbg)
+		return 0;
+	out->kernel_base = nm_kdbg_slot(&out->kdbg, NM_KDBG_KERN_BASE);
+	find_pfn_database(out);
+	set_decode_bases(out);
+	return 0;
+}
+
+void nm_kernel_close(struct nm_kernel *k)
+{
+	if (k && k->xlat) {
+		nm_xlat_free(k->xlat);
+		k->xlat = NULL;
+	}
+}
+
+/* The stale rule (docs/mmpfn.md): the frame's MMPFN must name, as its
+ * PteAddress, the self-map address of the PTE this walk went through. A
+ * zero PteAddress names no owner at all (an entry never filled in), so it
+ * proves nothing either way. */
+static bool frame_belongs_elsewhere(struct nm_kernel *k, const struct nm_walk *w)
+{
+	struct nm_pfn_entry e;
+
+	if (nm_pfn_read(k, w->pa >> NM_PAGE_SHIFT, &e) != 0 || e.pte_address == 0)
+		return false;
+	return e.pte_address != nm_va_to_pte_address((uint32_t)w->va, k->pae);
+}
+
+void nm_kernel_walk(struct nm_kernel *k, uint64_t va, struct nm_walk *out)
+{
+	nm_xlat_walk(k->xlat, va, out);
+	if (out->state != NM_PAGE_VALID || out->large_page || !out->has_pa ||
+	    !k->has_pfn_database || va > 0xFFFFFFFFu)
+		return;
+	if (frame_belongs_elsewhere(k, out))
+		out->state = NM_PAGE_STALE;
+}
+
+int nm_kernel_read(struct nm_kernel *k, uint32_t va, void *buf, size_t len,
+		   enum nm_page_state *state)
+{
+	uint8_t *dst = buf;
+	uint64_t at = va;
+
+	if (len > 0 && at + len - 1 > 0xFFFFFFFFu) {
+		*state = NM_PAGE_NOT_MAPPED;
+		return -1;
+	}
+	while (len > 0) {
+		struct nm_walk w;
+		const uint8_t *page;
+		size_t off = (size_t)(at & (NM_PAGE_SIZE - 1));
+		size_t n = NM_PAGE_SIZE - off < len ? NM_PAGE_SIZE - off : len;
+
+		nm_kernel_walk(k, at, &w);
+		page = w.state == NM_PAGE_STALE ? NULL : nm_xlat_page_bytes(k->xlat, &w);
+		if (!page) {
+			*state = w.state;
+			return -1;
+		}
+		memcpy(dst, page + off, n);
+		dst += n;
+		at += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int nm_kernel_read_u32(struct nm_kernel *k, uint32_t va, uint32_t *value,
+		       enum nm_page_state *state)
+{
+	uint8_t b[4];
+	enum nm_page_state st = NM_PAGE_VALID;
+
+	if (nm_kernel_read(k, va, b, sizeof(b), &st) != 0) {
+		if (state)
+			*state = st;
+		return -1;
+	}
+	*value = (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) |
+		 ((uint32_t)b[3] << 24);
+	if (state)
+		*state = NM_PAGE_VALID;
+	return 0;
+}
+
+static int kernel_vmem_read(void *ctx, uint32_t va, void *buf, size_t len,
+			    enum nm_page_state *state)
+{
+	return nm_kernel_read(ctx, va, buf, len, state);
+}
+
+static enum nm_page_state kernel_vmem_probe(void *ctx, uint32_t va, uint32_t *span)
+{
+	struct nm_walk w;
+
+	nm_kernel_walk(ctx, va, &w);
+	*span = nm_walk_span(&w);
+	return w.state;
+}
+
+struct nm_vmem nm_kernel_vmem(struct nm_kernel *k)
+{
+	struct nm_vmem m = { kernel_vmem_read, kernel_vmem_probe, k };
+
+	return m;
+}

@@ -1,0 +1,36 @@
+/* Reading a PFN database entry of the dump (docs/mmpfn.md). */
+#include <string.h>
+
+#include <ntmem/pfn.h>
+
+int nm_pfn_read(struct nm_kernel *k, uint64_t pfn, struct nm_pfn_entry *out)
+{
+	const struct nm_mmpfn_layout *layout;
+	struct nm_vmem mem;
+	uint8_t entry[64];
+	uint64_t addr;
+	enum nm_page_state st;
+
+	memset(out, 0, sizeof(*out));
+	out->pfn = pfn;
+	out->entry_state = NM_PAGE_NOT_MAPPED;
+	if (!k->has_pfn_database || !k->version)
+		return -1;
+	layout = k->pae ? &k->version->mmpfn_pae : &k->version->mmpfn;
+	addr = (uint64_t)k->pfn_database + pfn * layout->entry_size;
+	if (pfn >= k->pfn_count || addr + layout->entry_size > 0x100000000ull ||
+	    layout->entry_size > sizeof(entry)) {
+		out->out_of_range = true;
+		return -1;
+	}
+	out->entry_address = (uint32_t)addr;
+	/* Not through nm_kernel_walk: the stale check itself calls this. */
+	mem = nm_vmem_from_xlat(k->xlat);
+	if (nm_vmem_read(&mem, (uint32_t)addr, entry, layout->entry_size, &st) != 0) {
+		out->entry_state = st;
+		return -1;
+	}
+	out->entry_state = NM_PAGE_VALID;
+	nm_pfn_decode(entry, layout, k->pae, out);
+	return 0;
+}

@@ -89,7 +89,7 @@ corpus: $(FIXTURES)
 # The main job on the bundled default dump: the seed system of the thread.
 demo: deps
 	$(MAKE) all fixtures
-	$(BUILD)/ntmem report $(DEMO_DUMP) -o $(BUILD)/demo-carve
+	$(BUILD)/ntmem report $(DEMO_DUMP) -o $(BUILD)/demo-carve --force
 
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail

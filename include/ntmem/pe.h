@@ -73,7 +73,8 @@ int nm_pe_parse(const uint8_t *buf, size_t len, struct nm_pe_image *out, nm_erro
 /* The loader's classification of one section (docs/pe-loader.md). */
 enum nm_section_kind nm_pe_classify(const struct nm_pe_section *s);
 
-/* The section whose [va, va+max(vsize,rawsize)) holds RVA, or NULL. */
+/* The first section whose [va, va + span rounded up to SectionAlignment)
+ * holds RVA, or NULL (docs/pe-loader.md). */
 const struct nm_pe_section *nm_pe_section_at(const struct nm_pe_image *pe, uint32_t rva);
 
 /* Bytes the section occupies in memory from its VirtualAddress: VirtualSize,

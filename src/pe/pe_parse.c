@@ -195,13 +195,23 @@ uint32_t nm_pe_section_span(const struct nm_pe_section *s)
 	return s->virtual_size ? s->virtual_size : s->raw_size;
 }
 
+/* The loader maps a section over VirtualSize rounded up to SectionAlignment
+ * (reference §7.3: "the RVA extent of all sections rounded to
+ * SectionAlignment"), so that is the extent a page start is tested against. */
+static uint64_t section_extent(const struct nm_pe_image *pe, const struct nm_pe_section *s)
+{
+	uint64_t a = pe->section_alignment ? pe->section_alignment : 1;
+
+	return ((uint64_t)nm_pe_section_span(s) + a - 1) / a * a;
+}
+
 int nm_pe_section_index_at(const struct nm_pe_image *pe, uint32_t rva)
 {
 	for (unsigned i = 0; i < pe->nsections && i < NM_PE_MAX_SECTIONS; i++) {
 		const struct nm_pe_section *s = &pe->sections[i];
-		uint32_t extent = s->virtual_size > s->raw_size ? s->virtual_size : s->raw_size;
 
-		if (rva >= s->virtual_address && (uint64_t)rva < (uint64_t)s->virtual_address + extent)
+		if (rva >= s->virtual_address &&
+		    (uint64_t)rva < (uint64_t)s->virtual_address + section_extent(pe, s))
 			return (int)i;
 	}
 	return -1;

@@ -95,11 +95,11 @@ static void finds_the_section_of_an_rva(void **state)
 	assert_null(nm_pe_section_at(&pe, 0));
 	assert_string_equal(nm_pe_section_at(&pe, 0x1000)->name, ".text");
 	assert_string_equal(nm_pe_section_at(&pe, 0x27FF)->name, ".text");
-	assert_null(nm_pe_section_at(&pe, 0x2800));
+	/* VirtualSize 0x1800 rounded up to SectionAlignment 0x1000 */
+	assert_string_equal(nm_pe_section_at(&pe, 0x2FFF)->name, ".text");
 	assert_string_equal(nm_pe_section_at(&pe, 0x3000)->name, "PAGE");
-	/* INIT: max(VirtualSize 0x900, SizeOfRawData 0xA00) */
-	assert_string_equal(nm_pe_section_at(&pe, 0x59FF)->name, "INIT");
-	assert_null(nm_pe_section_at(&pe, 0x5A00));
+	assert_string_equal(nm_pe_section_at(&pe, 0x5FFF)->name, "INIT");
+	assert_null(nm_pe_section_at(&pe, 0x6000));
 	assert_int_equal(nm_pe_section_index_at(&pe, 0x3000), 1);
 	assert_int_equal(nm_pe_section_span(&pe.sections[2]), 0x900);
 }

@@ -231,6 +231,10 @@ static void pe_file_bytes_are_the_image(void **state)
 	assert_int_equal(nm_outdir_create(dirfd, "npf.pe", false, &fd, &err), 0);
 	assert_int_equal(nm_carve_write_image(fd, &cf->c, 0xCC, hdr, 0x480, &err), 0);
 	close(fd);
+	/* fill 0: the trailing hole is skipped, the size must still be right */
+	assert_int_equal(nm_outdir_create(dirfd, "npf.mem", false, &fd, &err), 0);
+	assert_int_equal(nm_carve_write_image(fd, &cf->c, 0, NULL, 0, &err), 0);
+	close(fd);
 	close(dirfd);
 	snprintf(path, sizeof(path), "%s/npf.pe", dir);
 	back = tb_read_file(path, &len);
@@ -240,6 +244,15 @@ static void pe_file_bytes_are_the_image(void **state)
 	assert_memory_equal(back + 0x480, cf->lf.image + 0x480, 0x6000 - 0x480);
 	for (size_t i = 0x6000; i < len; i++)
 		assert_int_equal(back[i], 0xCC);
+	free(back);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/npf.mem", dir);
+	back = tb_read_file(path, &len);
+	assert_non_null(back);
+	assert_int_equal(len, cf->lf.size);
+	assert_memory_equal(back, cf->lf.image, 0x6000);
+	for (size_t i = 0x6000; i < len; i++)
+		assert_int_equal(back[i], 0);
 	free(back);
 	unlink(path);
 	rmdir(dir);

@@ -1,0 +1,78 @@
+"""ntmem report: info, explain, pools and modules in one run, plus the carve
+of every module with -o; each part is the part's own command output."""
+import os
+import shutil
+import tempfile
+import unittest
+
+from common import fixture, manifest, run_ntmem
+import json
+
+SEED = "xp-sp2-seed-full.dmp"
+PARTS = ("info", "explain", "pools", "modules")
+
+
+class Report(unittest.TestCase):
+    def setUp(self):
+        self.path = fixture(SEED)
+        self.manifest = manifest(SEED)
+        self.out = tempfile.mkdtemp(prefix="ntmem-report-")
+
+    def tearDown(self):
+        shutil.rmtree(self.out, ignore_errors=True)
+
+    def run_json(self, *args):
+        rc, out, err = run_ntmem("--json", "report", self.path, *args)
+        doc = json.loads(out)
+        self.assertEqual(doc["schema"], "ntmem/1")
+        self.assertEqual(doc["command"], "report")
+        unavailable = [p for p in PARTS if "unavailable" in doc.get(p, {"unavailable": 1})]
+        # a part missing from the build is marked, not an error of the dump
+        self.assertEqual(rc, 0, "exit %d; unavailable %s; %s" % (rc, unavailable, err))
+        return doc, unavailable
+
+    def test_json_parts_match_their_commands(self):
+        doc, unavailable = self.run_json()
+        want = self.manifest["dump"]
+        for key in ("type", "dtb", "kdbg", "build", "bugcheck"):
+            self.assertEqual(doc["info"]["dump"][key], want[key])
+        if "pools" not in unavailable:
+            self.assertIn("regions", doc["pools"])
+        if "modules" not in unavailable:
+            self.assertEqual([m["name"] for m in doc["modules"]["modules"]],
+                             [m["name"] for m in self.manifest["modules"]])
+        self.assertNotIn("carve", doc)
+
+    def test_carves_every_module_with_o(self):
+        doc, _ = self.run_json("-o", self.out)
+        carved = doc["carve"]["modules"]
+        self.assertEqual(sorted(m["base"] for m in carved),
+                         sorted(c["base"] for c in self.manifest["carve"]))
+        for m in carved:
+            for f in m["files"].values():
+                self.assertTrue(os.path.isfile(os.path.join(self.out, f)), f)
+
+    def test_text_has_every_part_in_order(self):
+        rc, out, err = run_ntmem("report", self.path, "-o", self.out)
+        self.assertEqual(rc, 0, err)
+        text = out.decode()
+        heads = ["ntmem info", "ntmem explain", "ntmem pools", "ntmem modules", "ntmem carve"]
+        pos = [text.find(h) for h in heads]
+        self.assertTrue(all(p >= 0 for p in pos), pos)
+        self.assertEqual(pos, sorted(pos))
+        self.assertIn("srv.sys", text)
+
+    def test_second_run_needs_force(self):
+        self.assertEqual(run_ntmem("-q", "report", self.path, "-o", self.out)[0], 0)
+        rc, _, err = run_ntmem("-q", "report", self.path, "-o", self.out)
+        self.assertEqual(rc, 3)
+        self.assertIn("--force", err)
+        rc, _, err = run_ntmem("-q", "--json", "report", self.path, "-o", self.out, "--force")
+        self.assertEqual(rc, 0, err)
+
+    def test_bad_argument_is_usage_error(self):
+        self.assertEqual(run_ntmem("report", self.path, "--bogus")[0], 1)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -79,6 +79,7 @@ $(FIXTURES): $(wildcard fixtures/*.py fixtures/*/*.py)
 	@mkdir -p $(dir $@)
 	$(PYTHON) fixtures/generate.py --out $(FIXDIR)
 	$(PYTHON) fixtures/corrupt.py --in $(FIXDIR) --out $(FIXDIR)/corrupt
+	$(PYTHON) fixtures/containers.py --in $(FIXDIR) --out $(FIXDIR)/containers
 	@touch $@
 
 fixtures: $(FIXTURES)

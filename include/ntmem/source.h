@@ -19,7 +19,18 @@
 enum nm_format {
 	NM_FORMAT_WINDOWS_CRASH_DUMP,	/* "windows-crash-dump" */
 	NM_FORMAT_RAW,			/* "raw": flat physical image from PA 0 */
+	NM_FORMAT_ELF,			/* "elf": ELF core (QEMU dump-guest-memory, virsh dump) */
+	NM_FORMAT_KDUMP,		/* "kdump": kdump-compressed (diskdump) file */
 };
+
+/* How the file on disk was stored around the format above. */
+enum nm_compression {
+	NM_COMPRESSION_NONE,
+	NM_COMPRESSION_GZIP,		/* "gzip": inflated once into a temporary file */
+};
+
+/* A gzip file that inflates to more than this is refused. */
+#define NM_GZIP_MAX_INFLATED (UINT64_C(64) << 30)
 
 enum nm_dump_type {
 	NM_DUMP_FULL,		/* DumpType 1: "full" */
@@ -77,6 +88,8 @@ struct nm_dump_facts {
 	uint64_t header_pages;		/* header NumberOfPages */
 	uint64_t pages_in_dump;		/* pages whose contents the file holds */
 	uint64_t max_pfn;		/* one past the highest PFN the source can hold */
+	enum nm_compression compression;
+	bool pae_unknown;		/* the container cannot say (ELF, kdump): pae is a guess */
 };
 
 typedef struct nm_source nm_source;
@@ -119,5 +132,7 @@ const uint8_t *nm_source_file(const nm_source *src, size_t *len);
 const char *nm_format_name(enum nm_format f);
 const char *nm_dump_type_name(enum nm_dump_type t);
 const char *nm_arch_name(enum nm_arch a);
+/* "gzip", or NULL for an uncompressed file. */
+const char *nm_compression_name(enum nm_compression c);
 
 #endif

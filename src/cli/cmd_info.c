@@ -98,6 +98,8 @@ static json_t *dump_json(const struct cli *c, const struct info_view *v)
 		      "physical_runs", runs_json(f));
 	json_object_set_new(d, "dump_type_value", json_integer(f->dump_type_value));
 	json_object_set_new(d, "memory_usable", json_boolean(v->memory_usable));
+	json_object_set_new(d, "compression", f->compression ? json_string(nm_compression_name(f->compression))
+							     : json_null());
 	return d;
 }
 
@@ -108,7 +110,8 @@ static void print_text(const struct cli *c, const struct info_view *v)
 
 	format_filetime(f->system_time, when, sizeof(when));
 	printf("path:          %s\n", c->dump_path);
-	printf("format:        %s\n", nm_format_name(f->format));
+	printf("format:        %s%s%s\n", nm_format_name(f->format), f->compression ? ", compressed with " : "",
+	       f->compression ? nm_compression_name(f->compression) : "");
 	printf("type:          %s (DumpType %u)%s\n", nm_dump_type_name(f->type), f->dump_type_value,
 	       v->memory_usable ? "" : ": no physical memory ntmem can use");
 	printf("arch:          %s%s\n", nm_arch_name(f->arch), f->pae ? " PAE" : "");

@@ -58,9 +58,12 @@ static int recognise(struct nm_source *src, bool raw, nm_error *err)
 int nm_source_open_buffer(const uint8_t *buf, size_t len, bool raw,
 			  nm_source **out, nm_error *err)
 {
-	struct nm_source *src = calloc(1, sizeof(*src));
+	struct nm_source *src;
+	int rc = nm_container_open(NULL, buf, len, raw, out, err);
 
-	*out = NULL;
+	if (rc <= 0)
+		return rc;
+	src = calloc(1, sizeof(*src));
 	if (!src)
 		return nm_fail(err, "memory", "out of memory");
 	src->data = buf;
@@ -106,10 +109,16 @@ int nm_source_open(const char *path, bool raw, nm_source **out, nm_error *err)
 {
 	const uint8_t *data = NULL;
 	size_t len = 0;
+	int rc;
 
 	*out = NULL;
 	if (map_file(path, &data, &len, err) != 0)
 		return -1;
+	rc = nm_container_open(path, data, len, raw, out, err);
+	if (rc <= 0) {		/* a container: its reader has a view of its own */
+		munmap((void *)data, len);
+		return rc;
+	}
 	if (nm_source_open_buffer(data, len, raw, out, err) != 0) {
 		munmap((void *)data, len);
 		return -1;
@@ -235,7 +244,18 @@ const uint8_t *nm_source_file(const nm_source *src, size_t *len)
 
 const char *nm_format_name(enum nm_format f)
 {
-	return f == NM_FORMAT_RAW ? "raw" : "windows-crash-dump";
+	switch (f) {
+	case NM_FORMAT_RAW: return "raw";
+	case NM_FORMAT_ELF: return "elf";
+	case NM_FORMAT_KDUMP: return "kdump";
+	case NM_FORMAT_WINDOWS_CRASH_DUMP: break;
+	}
+	return "windows-crash-dump";
+}
+
+const char *nm_compression_name(enum nm_compression c)
+{
+	return c == NM_COMPRESSION_GZIP ? "gzip" : NULL;
 }
 
 const char *nm_dump_type_name(enum nm_dump_type t)

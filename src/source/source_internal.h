@@ -70,4 +70,22 @@ int nm_bitmap_build(struct nm_source *src, uint64_t bitmap_offset, uint64_t nbit
 		    const char *pages_field, nm_error *err);
 const uint8_t *nm_bitmap_page(const struct nm_source *src, uint64_t pfn);
 
+/* Containers (containers.c, gzip.c): 1 when DATA is not one (the caller
+ * goes on with the Windows dump formats), 0 when *OUT was opened with a view
+ * of its own (DATA may then be released), -1 on error. PATH may be NULL. */
+int nm_container_open(const char *path, const uint8_t *data, size_t len, bool raw,
+		      struct nm_source **out, nm_error *err);
+/* What an inflated copy holds, opened with FD (kept by readers that need a
+ * file) and DATA (its mapping, referenced by the source on success). */
+int nm_container_open_inner(int fd, const uint8_t *data, size_t len, bool raw,
+			    struct nm_source **out, nm_error *err);
+
+bool nm_gzip_magic(const uint8_t *data, size_t len);
+int nm_gzip_open(const uint8_t *gz, size_t len, bool raw, struct nm_source **out, nm_error *err);
+/* Inflates gzip data into FD, refusing output beyond LIMIT bytes. */
+int nm_gzip_inflate_to_fd(const uint8_t *gz, size_t len, int fd, uint64_t limit,
+			  uint64_t *out_len, nm_error *err);
+/* An unlinked temporary file in $TMPDIR or /tmp, or -1 with ERR set. */
+int nm_temp_file(nm_error *err);
+
 #endif

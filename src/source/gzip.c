@@ -1,0 +1,229 @@
+/* gzip-compressed input, whatever it holds: inflated once into an unlinked
+ * temporary file that is then mapped and recognised like any other file, so
+ * that page pointers stay plain pointers into a mapping and the heap never
+ * holds more than one fixed-size buffer. Facts and sources: docs/containers.md. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "source_internal.h"
+
+#define CHUNK (1u << 20)
+#define HOLE_BLOCK (64u << 10)	/* all-zero blocks of this size become holes */
+
+bool nm_gzip_magic(const uint8_t *data, size_t len)
+{
+	return len >= 2 && data[0] == 0x1F && data[1] == 0x8B;
+}
+
+static const char *temp_dir(void)
+{
+	const char *dir = getenv("TMPDIR");
+
+	return dir && *dir ? dir : "/tmp";
+}
+
+/* An anonymous file on disk: O_TMPFILE where the file system has it, else a
+ * named file unlinked at once. Either way nothing is left behind on exit. */
+int nm_temp_file(nm_error *err)
+{
+	const char *dir = temp_dir();
+	char name[4096];
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd >= 0)
+		return fd;
+	if ((size_t)snprintf(name, sizeof(name), "%s/ntmem-XXXXXX", dir) >= sizeof(name))
+		return nm_fail(err, "gzip", "TMPDIR path is too long");
+	fd = mkostemp(name, O_CLOEXEC);
+	if (fd < 0)
+		return nm_fail(err, "gzip", "cannot create a temporary file in %s: %s", dir, strerror(errno));
+	unlink(name);
+	return fd;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+/* Writes N bytes at OFF; zero blocks are skipped so that the mostly empty
+ * pages of a memory image cost no disk (the final ftruncate fills them). */
+static int write_out(int fd, const uint8_t *p, size_t n, uint64_t off, nm_error *err)
+{
+	for (size_t done = 0; done < n;) {
+		size_t block = n - done < HOLE_BLOCK ? n - done : HOLE_BLOCK;
+		ssize_t w;
+
+		if (all_zero(p + done, block)) {
+			done += block;
+			continue;
+		}
+		w = pwrite(fd, p + done, block, (off_t)(off + done));
+		if (w <= 0)
+			return nm_fail(err, "gzip", "cannot write the inflated copy in %s: %s", temp_dir(),
+				       w < 0 ? strerror(errno) : "no progress");
+		done += (size_t)w;
+	}
+	return 0;
+}
+
+/* Bytes after a gzip member: another member follows, or zero padding (tape
+ * blocks) that gzip itself ignores; anything else is refused. */
+static int after_member(const z_stream *z, const uint8_t *gz, size_t len, bool *another, nm_error *err)
+{
+	size_t at = len - z->avail_in;
+
+	*another = nm_gzip_magic(z->next_in, z->avail_in);
+	if (*another || all_zero(z->next_in, z->avail_in))
+		return 0;
+	(void)gz;
+	return nm_fail(err, "gzip stream", "%zu bytes of data that is not gzip after the member ending at offset 0x%zx",
+		       (size_t)z->avail_in, at);
+}
+
+static int inflate_error(int zrc, const z_stream *z, nm_error *err)
+{
+	if (zrc == Z_MEM_ERROR)
+		return nm_fail(err, "gzip stream", "out of memory");
+	if (zrc == Z_BUF_ERROR)
+		return nm_fail(err, "gzip stream", "truncated: the file ends inside the compressed data");
+	return nm_fail(err, "gzip stream", "%s", z->msg ? z->msg : "corrupt compressed data");
+}
+
+/* Inflates every member of the gzip data GZ into FD from offset 0. The loop
+ * ends because each turn consumes input or produces output, and output is
+ * bounded by LIMIT. */
+static int inflate_members(z_stream *z, const uint8_t *gz, size_t len, int fd, uint64_t limit,
+			   uint8_t *buf, uint64_t *out_len, nm_error *err)
+{
+	uint64_t total = 0;
+
+	for (;;) {
+		int zrc;
+		size_t produced;
+
+		z->next_out = buf;
+		z->avail_out = CHUNK;
+		zrc = inflate(z, Z_NO_FLUSH);
+		produced = CHUNK - z->avail_out;
+		if (zrc != Z_OK && zrc != Z_STREAM_END && !(zrc == Z_BUF_ERROR && produced))
+			return inflate_error(z->avail_in ? zrc : Z_BUF_ERROR, z, err);
+		if (produced > limit - total)
+			return nm_fail(err, "gzip", "inflates to more than the %llu GiB limit",
+				       (unsigned long long)(limit >> 30));
+		if (write_out(fd, buf, produced, total, err) != 0)
+			return -1;
+		total += produced;
+		if (zrc == Z_STREAM_END) {
+			bool another;
+
+			if (after_member(z, gz, len, &another, err) != 0)
+				return -1;
+			if (!another)
+				break;
+			if (inflateReset(z) != Z_OK)
+				return nm_fail(err, "gzip stream", "cannot restart for the next member");
+		}
+	}
+	*out_len = total;
+	return 0;
+}
+
+int nm_gzip_inflate_to_fd(const uint8_t *gz, size_t len, int fd, uint64_t limit,
+			  uint64_t *out_len, nm_error *err)
+{
+	z_stream z;
+	uint8_t *buf = malloc(CHUNK);
+	int rc;
+
+	if (!buf)
+		return nm_fail(err, "memory", "out of memory");
+	memset(&z, 0, sizeof(z));
+	/* 16 + MAX_WBITS: gzip wrapper only, with its CRC-32 and length checked. */
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+		free(buf);
+		return nm_fail(err, "gzip", "cannot start zlib");
+	}
+	/* zlib counts input in uInt: feed it at most 1 GiB per member turn. */
+	z.next_in = (Bytef *)gz;
+	z.avail_in = len > (1u << 30) ? (1u << 30) : (uInt)len;
+	if (len > z.avail_in) {
+		inflateEnd(&z);
+		free(buf);
+		return nm_fail(err, "gzip", "compressed files above 1 GiB are not read (inflate it first)");
+	}
+	rc = inflate_members(&z, gz, len, fd, limit, buf, out_len, err);
+	inflateEnd(&z);
+	free(buf);
+	if (rc == 0 && ftruncate(fd, (off_t)*out_len) != 0)
+		return nm_fail(err, "gzip", "cannot size the inflated copy in %s: %s", temp_dir(), strerror(errno));
+	return rc;
+}
+
+/* The inflated copy, mapped; FD stays open for readers that need one. */
+static int inflate_and_map(const uint8_t *gz, size_t len, int *fd, const uint8_t **data,
+			   size_t *size, nm_error *err)
+{
+	uint64_t n = 0;
+	void *p;
+
+	*fd = nm_temp_file(err);
+	if (*fd < 0)
+		return -1;
+	if (nm_gzip_inflate_to_fd(gz, len, *fd, NM_GZIP_MAX_INFLATED, &n, err) != 0)
+		goto fail;
+	if (n == 0) {
+		nm_fail(err, "gzip stream", "inflates to nothing");
+		goto fail;
+	}
+	if (n > SIZE_MAX) {
+		nm_fail(err, "gzip", "inflated size too large to map");
+		goto fail;
+	}
+	p = mmap(NULL, (size_t)n, PROT_READ, MAP_PRIVATE, *fd, 0);
+	if (p == MAP_FAILED) {
+		nm_fail(err, "gzip", "cannot map the inflated copy: %s", strerror(errno));
+		goto fail;
+	}
+	*data = p;
+	*size = (size_t)n;
+	return 0;
+fail:
+	close(*fd);
+	*fd = -1;
+	return -1;
+}
+
+int nm_gzip_open(const uint8_t *gz, size_t len, bool raw, struct nm_source **out, nm_error *err)
+{
+	const uint8_t *data;
+	size_t size;
+	int fd, rc;
+
+	*out = NULL;
+	if (inflate_and_map(gz, len, &fd, &data, &size, err) != 0)
+		return -1;
+	if (nm_gzip_magic(data, size)) {
+		rc = nm_fail(err, "gzip", "holds another gzip stream (inflate the outer one first)");
+	} else {
+		rc = nm_container_open_inner(fd, data, size, raw, out, err);
+	}
+	close(fd);
+	if (rc != 0) {
+		munmap((void *)data, size);
+		return -1;
+	}
+	if ((*out)->data == data)
+		(*out)->mapped = true;		/* the source now owns the mapping */
+	else
+		munmap((void *)data, size);	/* the inner reader keeps its own view */
+	(*out)->facts.compression = NM_COMPRESSION_GZIP;
+	return 0;
+}

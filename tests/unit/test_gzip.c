@@ -1,0 +1,245 @@
+/* gzip-compressed sources: inflated into a temporary file and recognised as
+ * what they hold; bounded output, corrupt and truncated streams refused.
+ * The compressed inputs are made here with zlib's deflate (RFC 1952 wrapper). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include <ntmem/source.h>
+
+#include "../../src/source/source_internal.h"
+
+#define PAGE 4096u
+
+struct blob {
+	uint8_t *buf;
+	size_t len;
+};
+
+/* One gzip member holding LEN bytes of DATA, appended to OUT. */
+static void gzip_append(struct blob *out, const uint8_t *data, size_t len)
+{
+	z_stream z;
+	size_t cap = deflateBound(NULL, (uLong)len) + 64;
+
+	memset(&z, 0, sizeof(z));
+	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	out->buf = realloc(out->buf, out->len + cap);
+	assert_non_null(out->buf);
+	z.next_in = (Bytef *)data;
+	z.avail_in = (uInt)len;
+	z.next_out = out->buf + out->len;
+	z.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	out->len += cap - z.avail_out;
+	deflateEnd(&z);
+}
+
+/* NPAGES pages, each filled with its PFN's low byte plus one (never zero). */
+static uint8_t *raw_image(size_t npages)
+{
+	uint8_t *img = malloc(npages * PAGE);
+
+	assert_non_null(img);
+	for (size_t p = 0; p < npages; p++)
+		memset(img + p * PAGE, (int)(p + 1), PAGE);
+	return img;
+}
+
+static void gzipped_raw_image_opens_as_raw(void **state)
+{
+	uint8_t *img = raw_image(8);
+	struct blob gz = { NULL, 0 };
+	nm_source *src;
+	nm_error err;
+	const struct nm_dump_facts *f;
+
+	(void)state;
+	gzip_append(&gz, img, 8 * PAGE);
+	assert_int_equal(nm_source_open_buffer(gz.buf, gz.len, true, &src, &err), 0);
+	f = nm_source_facts(src);
+	assert_int_equal(f->format, NM_FORMAT_RAW);
+	assert_int_equal(f->compression, NM_COMPRESSION_GZIP);
+	assert_string_equal(nm_compression_name(f->compression), "gzip");
+	assert_int_equal(f->max_pfn, 8);
+	for (uint64_t pfn = 0; pfn < 8; pfn++)
+		assert_memory_equal(nm_source_page(src, pfn), img + pfn * PAGE, PAGE);
+	assert_null(nm_source_page(src, 8));
+	/* The compressed buffer is not referenced once the source is open. */
+	memset(gz.buf, 0, gz.len);
+	assert_int_equal(nm_source_page(src, 3)[100], 4);
+	nm_source_close(src);
+	free(gz.buf);
+	free(img);
+}
+
+static void uncompressed_files_say_so(void **state)
+{
+	uint8_t *img = raw_image(2);
+	nm_source *src;
+	nm_error err;
+
+	(void)state;
+	assert_int_equal(nm_source_open_buffer(img, 2 * PAGE, true, &src, &err), 0);
+	assert_int_equal(nm_source_facts(src)->compression, NM_COMPRESSION_NONE);
+	assert_null(nm_compression_name(NM_COMPRESSION_NONE));
+	nm_source_close(src);
+	free(img);
+}
+
+/* Concatenated members form one stream (RFC 1952 section 2.2), and zero
+ * padding after the last member is ignored as gzip(1) does. */
+static void members_are_concatenated(void **state)
+{
+	uint8_t *img = raw_image(4);
+	struct blob gz = { NULL, 0 };
+	nm_source *src;
+	nm_error err;
+
+	(void)state;
+	gzip_append(&gz, img, 2 * PAGE);
+	gzip_append(&gz, img + 2 * PAGE, 2 * PAGE);
+	gz.buf = realloc(gz.buf, gz.len + 512);
+	memset(gz.buf + gz.len, 0, 512);
+	gz.len += 512;
+	assert_int_equal(nm_source_open_buffer(gz.buf, gz.len, true, &src, &err), 0);
+	assert_int_equal(nm_source_facts(src)->max_pfn, 4);
+	assert_memory_equal(nm_source_page(src, 3), img + 3 * PAGE, PAGE);
+	nm_source_close(src);
+	free(gz.buf);
+	free(img);
+}
+
+static void expect_refusal(const uint8_t *buf, size_t len, const char *what, const char *why_part)
+{
+	nm_source *src = (nm_source *)1;
+	nm_error err;
+
+	assert_int_equal(nm_source_open_buffer(buf, len, true, &src, &err), -1);
+	assert_null(src);
+	assert_string_equal(err.what, what);
+	if (!strstr(err.why, why_part))
+		fail_msg("why '%s' lacks '%s'", err.why, why_part);
+}
+
+static void bad_streams_are_refused(void **state)
+{
+	uint8_t *img = raw_image(4);
+	struct blob gz = { NULL, 0 };
+	struct blob nested = { NULL, 0 };
+	uint8_t *copy;
+
+	(void)state;
+	gzip_append(&gz, img, 4 * PAGE);
+	expect_refusal(gz.buf, gz.len / 2, "gzip stream", "truncated");
+	expect_refusal(gz.buf, 2, "gzip stream", "truncated");
+	copy = malloc(gz.len + 4);
+	memcpy(copy, gz.buf, gz.len);
+	copy[gz.len - 8] ^= 0x55;	/* CRC-32 of the trailer */
+	expect_refusal(copy, gz.len, "gzip stream", "check");
+	memcpy(copy, gz.buf, gz.len);
+	memcpy(copy + gz.len, "junk", 4);
+	expect_refusal(copy, gz.len + 4, "gzip stream", "not gzip");
+	memcpy(copy, gz.buf, gz.len);
+	copy[2] = 7;			/* CM must be 8 (deflate) */
+	expect_refusal(copy, gz.len, "gzip stream", "");
+	gzip_append(&nested, gz.buf, gz.len);
+	expect_refusal(nested.buf, nested.len, "gzip", "another gzip");
+	free(nested.buf);
+	nested.buf = NULL;
+	nested.len = 0;
+	gzip_append(&nested, img, 0);
+	expect_refusal(nested.buf, nested.len, "gzip stream", "nothing");
+	free(nested.buf);
+	free(copy);
+	free(gz.buf);
+	free(img);
+}
+
+static void output_is_bounded(void **state)
+{
+	uint8_t *img = raw_image(4);
+	struct blob gz = { NULL, 0 };
+	uint64_t n = 0;
+	nm_error err;
+	int fd;
+
+	(void)state;
+	gzip_append(&gz, img, 4 * PAGE);
+	fd = nm_temp_file(&err);
+	assert_true(fd >= 0);
+	assert_int_equal(nm_gzip_inflate_to_fd(gz.buf, gz.len, fd, 4 * PAGE, &n, &err), 0);
+	assert_int_equal(n, 4 * PAGE);
+	assert_int_equal(lseek(fd, 0, SEEK_END), 4 * PAGE);
+	assert_int_equal(nm_gzip_inflate_to_fd(gz.buf, gz.len, fd, 4 * PAGE - 1, &n, &err), -1);
+	assert_string_equal(err.what, "gzip");
+	assert_non_null(strstr(err.why, "limit"));
+	close(fd);
+	free(gz.buf);
+	free(img);
+}
+
+static void full_disk_is_reported(void **state)
+{
+	uint8_t *img = raw_image(4);
+	struct blob gz = { NULL, 0 };
+	uint64_t n = 0;
+	nm_error err;
+	int fd = open("/dev/full", O_WRONLY);
+
+	(void)state;
+	if (fd < 0)
+		skip();
+	gzip_append(&gz, img, 4 * PAGE);
+	assert_int_equal(nm_gzip_inflate_to_fd(gz.buf, gz.len, fd, NM_GZIP_MAX_INFLATED, &n, &err), -1);
+	assert_string_equal(err.what, "gzip");
+	assert_non_null(strstr(err.why, "cannot write"));
+	close(fd);
+	free(gz.buf);
+	free(img);
+}
+
+/* Zero blocks are left as holes; the copy still reads back as zeros. */
+static void zero_pages_read_back_as_zeros(void **state)
+{
+	uint8_t *img = calloc(64, PAGE);
+	uint8_t zero[PAGE] = { 0 };
+	struct blob gz = { NULL, 0 };
+	nm_source *src;
+	nm_error err;
+
+	(void)state;
+	img[40 * PAGE + 7] = 0x77;
+	gzip_append(&gz, img, 64 * PAGE);
+	assert_int_equal(nm_source_open_buffer(gz.buf, gz.len, true, &src, &err), 0);
+	assert_int_equal(nm_source_facts(src)->max_pfn, 64);
+	assert_memory_equal(nm_source_page(src, 0), zero, PAGE);
+	assert_memory_equal(nm_source_page(src, 63), zero, PAGE);
+	assert_int_equal(nm_source_page(src, 40)[7], 0x77);
+	nm_source_close(src);
+	free(gz.buf);
+	free(img);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(gzipped_raw_image_opens_as_raw),
+		cmocka_unit_test(uncompressed_files_say_so),
+		cmocka_unit_test(members_are_concatenated),
+		cmocka_unit_test(bad_streams_are_refused),
+		cmocka_unit_test(output_is_bounded),
+		cmocka_unit_test(full_disk_is_reported),
+		cmocka_unit_test(zero_pages_read_back_as_zeros),
+	};
+
+	return cmocka_run_group_tests_name("gzip", tests, NULL, NULL);
+}

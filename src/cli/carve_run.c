@@ -19,6 +19,12 @@
 
 #define MAX_ORIGINAL_FILE (64u << 20)
 
+/* The images of one run together: a dump's module list can name thousands
+ * of 256 MiB images over page tables that map every one of them to the
+ * same frames, which would write terabytes. All drivers of a real 32-bit
+ * system add up to a few hundred MiB (they share the 2 GiB kernel space). */
+#define MAX_RUN_IMAGE_BYTES (1ull << 30)
+
 static void walk_kernel(void *ctx, uint64_t va, struct nm_walk *out)
 {
 	nm_kernel_walk(ctx, va, out);
@@ -478,6 +484,20 @@ static int carve_one(struct module_run *m, const struct nm_page_reader *r, int c
 	return 0;
 }
 
+/* A module past the run's budget: named in the document, not carved. */
+static void refuse_over_budget(struct module_run *m)
+{
+	char why[160];
+
+	nm_utf8_sanitize(m->t->name ? m->t->name : "(unnamed)", m->display_name, sizeof(m->display_name));
+	snprintf(why, sizeof(why), "the images of this run would exceed %llu MiB together; not carved",
+		 MAX_RUN_IMAGE_BYTES >> 20);
+	fprintf(stderr, "ntmem: %s: %s@0x%x: carve: %s\n", m->c->dump_path, m->display_name, m->t->base, why);
+	m->obj = json_pack("{s:o, s:o, s:I, s:{s:s, s:s}}", "name", name_json(m->t->name),
+			   "base", cli_json_hex(m->t->base), "size", (json_int_t)m->t->size,
+			   "error", "what", "carve", "why", why);
+}
+
 static int open_compare_dir(const struct carve_request *req)
 {
 	if (!req->compare_dir)
@@ -494,6 +514,7 @@ int carve_targets(const struct cli *c, struct nm_kernel *k, const struct carve_r
 	FILE *details = NULL;
 	char *details_text = NULL;
 	size_t details_len = 0;
+	uint64_t image_bytes = 0;
 	int dirfd, cmpfd;
 
 	memset(outcome, 0, sizeof(*outcome));
@@ -523,7 +544,11 @@ int carve_targets(const struct cli *c, struct nm_kernel *k, const struct carve_r
 		m->dirfd = dirfd;
 		m->out = out;
 		m->details = details;
-		if (carve_one(m, &r, cmpfd) == 0) {
+		image_bytes += targets[i].size;
+		if (image_bytes > MAX_RUN_IMAGE_BYTES) {
+			refuse_over_budget(m);
+			outcome->failed++;
+		} else if (carve_one(m, &r, cmpfd) == 0) {
 			outcome->carved++;
 			outcome->bytes_recovered += json_integer_value(json_object_get(m->obj, "bytes_recovered"));
 			outcome->bytes_missing += json_integer_value(json_object_get(m->obj, "bytes_missing"));

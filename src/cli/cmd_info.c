@@ -43,6 +43,22 @@ struct info_view {
 	bool memory_usable;
 };
 
+/* The block the kernel layer validated (header, scan or option) replaces the
+ * raw pointer above; when none validates, the raw pointer is still shown. */
+static void use_kernel_kdbg(const struct cli *c, const nm_source *src, struct info_view *v)
+{
+	struct nm_kernel k;
+	nm_error err = { { 0 }, { 0 } };
+
+	if (!v->memory_usable || nm_kernel_open(src, &c->kopt, &k, &err) != 0)
+		return;
+	if (k.has_kdbg) {
+		v->kdbg = k.kdbg.va;
+		v->kdbg_source = nm_kdbg_source_name(k.kdbg.source);
+	}
+	nm_kernel_close(&k);
+}
+
 static void fill_view(const struct cli *c, const nm_source *src, struct info_view *v)
 {
 	v->f = nm_source_facts(src);
@@ -55,6 +71,7 @@ static void fill_view(const struct cli *c, const nm_source *src, struct info_vie
 		v->kdbg = v->f->kdbg_va;
 		v->kdbg_source = "header";
 	}
+	use_kernel_kdbg(c, src, v);
 }
 
 static json_t *runs_json(const struct nm_dump_facts *f)

@@ -21,8 +21,9 @@ CORRUPT = os.path.abspath(os.path.join(FIXTURES, "corrupt"))
 BINARY = os.path.abspath(NTMEM)     # the runs happen in a temporary directory
 SANITIZED = "asan" in os.environ.get("BUILD", "") or bool(WRAPPER)
 TIMEOUT = 900 if WRAPPER else 60
-# A carve of any dump writes at most this much (the largest real driver
-# images are tens of MiB); the child gets SIGXFSZ past it.
+# A carve of any dump writes at most this much to disk (the largest real
+# driver images are tens of MiB; holes are sparse); a single file past it
+# gets SIGXFSZ.
 MAX_OUTPUT = 256 << 20
 MAX_ADDRESS_SPACE = 3 << 30
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._@-]{0,150}$")
@@ -90,7 +91,7 @@ def written(top, out):
             continue
         if not SAFE_NAME.match(name):
             problems.append("unsafe output name %r" % name)
-        total += os.path.getsize(path)
+        total += os.stat(path).st_blocks * 512     # holes in sparse files cost nothing
     if total > MAX_OUTPUT:
         problems.append("wrote %d bytes" % total)
     return problems

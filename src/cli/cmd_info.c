@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "bugcheck_output.h"
 #include "cli.h"
 
 /* FILETIME counts 100 ns intervals since 1601-01-01; the fraction is shown
@@ -141,6 +142,7 @@ static void print_text(const struct cli *c, const struct info_view *v)
 	printf("bugcheck:      0x%x (0x%llx, 0x%llx, 0x%llx, 0x%llx)\n", f->bugcheck_code,
 	       (unsigned long long)f->bugcheck_params[0], (unsigned long long)f->bugcheck_params[1],
 	       (unsigned long long)f->bugcheck_params[2], (unsigned long long)f->bugcheck_params[3]);
+	bugcheck_labels_print(stdout, f);	/* name and labelled parameters (explain's table) */
 	printf("processors:    %u\n", f->processors);
 	printf("system time:   %s\n", f->system_time ? when : "unknown");
 	printf("pages in dump: %llu (%llu MiB)\n", (unsigned long long)f->pages_in_dump,
@@ -167,6 +169,8 @@ int cmd_info(const struct cli *c)
 		json_t *doc = cli_json_document(c);
 
 		json_object_set_new(doc, "dump", dump_json(c, &v));
+		/* Beside dump.bugcheck, which stays exactly the contract's shape. */
+		json_object_set_new(doc, "bugcheck", bugcheck_labels_json(v.f));
 		cli_json_print(doc);
 	} else {
 		print_text(c, &v);

@@ -1,0 +1,60 @@
+/* The explanation of a crash: the bugcheck with each parameter named and
+ * resolved, the context record's EIP and ESP, stack words inside modules,
+ * and a plain-words explanation. Shared by explain and report. */
+#ifndef NTMEM_CLI_EXPLAIN_H
+#define NTMEM_CLI_EXPLAIN_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include <ntmem/bugcheck.h>
+
+#include "crash_view.h"
+#include "resolved_output.h"
+
+#define EXPLAIN_STACK_PAGES 2		/* ESP's page and the one above it */
+#define EXPLAIN_MAX_CANDIDATES 512
+#define EXPLAIN_TEXT_MAX 4096
+
+struct explain_param {
+	uint64_t value;
+	bool has_where;			/* kind va / ip / pte_address */
+	struct nm_resolved where;
+	bool has_pfn;			/* kind pfn */
+	struct pfn_result pfn;
+};
+
+struct stack_candidate {
+	uint32_t address, value;
+	const struct nm_module *module;
+	uint32_t offset;
+};
+
+struct explain {
+	struct nm_bugcheck_info info;
+	struct explain_param params[4];
+	bool has_context;
+	uint32_t eip, esp;
+	struct nm_resolved eip_where, esp_where;
+	unsigned ncandidates;
+	struct stack_candidate candidates[EXPLAIN_MAX_CANDIDATES];
+	unsigned stack_words;		/* words scanned */
+	bool stack_stopped;		/* a stack page could not be read */
+	enum nm_page_state stack_stop_state;
+	char text[EXPLAIN_TEXT_MAX];	/* the explanation, plain words */
+	bool partial;			/* a parameter asked for could not be resolved */
+};
+
+/* Fills X from the dump behind V (X is large: allocate it). */
+void explain_build(struct crash_view *v, struct explain *x);
+
+/* Composes x->text from the resolved fields (explanation.c). */
+void explain_compose(struct explain *x);
+
+/* Adds "bugcheck", "context", "stack_candidates" and "explanation" to OBJ. */
+void explain_add_json(json_t *obj, const struct explain *x);
+void explain_print(FILE *f, const struct explain *x);
+
+#endif

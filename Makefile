@@ -9,7 +9,7 @@ PYTHON   ?= python3
 SANITIZE ?=
 OPT      ?= -O2
 
-PKGS      := libaddrxlat jansson zlib
+PKGS      := libaddrxlat libkdumpfile jansson zlib
 TEST_PKGS := cmocka
 
 # Debian packages that make check needs; installed by `make deps` when missing.

@@ -132,6 +132,11 @@ const uint8_t *nm_source_file(const nm_source *src, size_t *len);
 const char *nm_format_name(enum nm_format f);
 const char *nm_dump_type_name(enum nm_dump_type t);
 const char *nm_arch_name(enum nm_arch a);
+/* PAE for a walk from DTB: the header's flag, or, when the file cannot say
+ * (raw images, ELF cores without a register note), the root's alignment: a
+ * PDPT is 32-byte aligned, a non-PAE page directory page aligned. */
+bool nm_source_pae_for_dtb(const struct nm_dump_facts *f, uint64_t dtb);
+
 /* "gzip", or NULL for an uncompressed file. */
 const char *nm_compression_name(enum nm_compression c);
 

@@ -20,7 +20,7 @@ int cli_open_source(const struct cli *c, nm_source **src)
 static void xlat_config(const struct cli *c, const struct nm_dump_facts *f, struct nm_xlat_config *cfg)
 {
 	cfg->dtb = c->kopt.has_dtb ? c->kopt.dtb : f->dtb;
-	cfg->pae = f->type == NM_DUMP_RAW ? (cfg->dtb & 0xFE0) != 0 : f->pae;
+	cfg->pae = nm_source_pae_for_dtb(f, cfg->dtb);
 	cfg->layout = nm_pte_layout_for_build(f->build);
 	cfg->bases.proto_base = cfg->layout == NM_PTE_LAYOUT_XP ? NM_XP_DEFAULT_PROTO_BASE : 0;
 }
@@ -44,6 +44,10 @@ int cli_open_memory(const struct cli *c, struct cli_memory *m)
 	}
 	if (f->type == NM_DUMP_RAW && !c->kopt.has_dtb) {
 		nm_fail(&err, "dtb", "a raw image has no page-table root: give --dtb");
+		goto fail;
+	}
+	if (f->format == NM_FORMAT_ELF && f->dtb == 0 && !c->kopt.has_dtb) {
+		nm_fail(&err, "dtb", "no DTB in an ELF core (no QEMU register note): give --dtb");
 		goto fail;
 	}
 	xlat_config(c, f, &cfg);

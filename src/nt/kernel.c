@@ -152,7 +152,7 @@ int nm_kernel_open(const nm_source *src, const struct nm_kernel_options *opt,
 	if (dtb == 0)
 		return nm_fail(err, "header.DirectoryTableBase",
 			       "no page-table root in the dump; give one with --dtb");
-	out->pae = f->pae;
+	out->pae = nm_source_pae_for_dtb(f, dtb);
 	out->build = f->build;
 	out->version = nm_version_for_build(f->build);
 	if (new_translator(out, dtb, err) != 0)

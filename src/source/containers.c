@@ -4,19 +4,38 @@
  * longer needed once one of them has opened the source. */
 #include "source_internal.h"
 
+/* An ELF core: its headers are checked on DATA, then libkdumpfile reads the
+ * same bytes through a descriptor (PATH reopened, FD duplicated, or a copy). */
+static int open_elf(const char *path, int fd, const uint8_t *data, size_t len,
+		    struct nm_source **out, nm_error *err)
+{
+	struct nm_elf_info info;
+	int own;
+
+	if (nm_elf_check(data, len, &info, err) != 0)
+		return -1;
+	own = nm_container_fd(path, fd, data, len, err);
+	if (own < 0)
+		return -1;
+	return nm_kdump_open(own, &info, out, err);
+}
+
 int nm_container_open(const char *path, const uint8_t *data, size_t len, bool raw,
 		      struct nm_source **out, nm_error *err)
 {
-	(void)path;
 	*out = NULL;
 	if (nm_gzip_magic(data, len))
 		return nm_gzip_open(data, len, raw, out, err);
+	if (nm_elf_magic(data, len))
+		return open_elf(path, -1, data, len, out, err);
 	return 1;
 }
 
 int nm_container_open_inner(int fd, const uint8_t *data, size_t len, bool raw,
 			    struct nm_source **out, nm_error *err)
 {
-	(void)fd;
+	*out = NULL;
+	if (nm_elf_magic(data, len))
+		return open_elf(NULL, fd, data, len, out, err);
 	return nm_source_open_buffer(data, len, raw, out, err);
 }

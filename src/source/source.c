@@ -134,6 +134,7 @@ void nm_source_close(nm_source *src)
 	if (src->mapped)
 		munmap((void *)src->data, src->len);
 	free(src->words);
+	nm_kdump_close(src->kdump);
 	free(src);
 }
 
@@ -149,6 +150,8 @@ const uint8_t *nm_source_page(const nm_source *src, uint64_t pfn)
 		return nm_runs_page(src, pfn);
 	case NM_LAYOUT_BITMAP:
 		return nm_bitmap_page(src, pfn);
+	case NM_LAYOUT_KDUMP:
+		return nm_kdump_page(src->kdump, pfn);
 	case NM_LAYOUT_FLAT:
 		if (pfn >= src->facts.max_pfn)
 			return NULL;
@@ -223,6 +226,8 @@ int nm_source_for_each_page(const nm_source *src, nm_page_visitor *visit, void *
 		return visit_runs(src, visit, ctx);
 	case NM_LAYOUT_BITMAP:
 		return visit_bitmap(src, visit, ctx);
+	case NM_LAYOUT_KDUMP:
+		return nm_kdump_for_each_page(src->kdump, visit, ctx);
 	case NM_LAYOUT_FLAT:
 		for (uint64_t pfn = 0; pfn < src->facts.max_pfn; pfn++) {
 			int rc = visit(ctx, pfn, src->data + pfn * NM_PAGE_SIZE);
@@ -251,6 +256,13 @@ const char *nm_format_name(enum nm_format f)
 	case NM_FORMAT_WINDOWS_CRASH_DUMP: break;
 	}
 	return "windows-crash-dump";
+}
+
+bool nm_source_pae_for_dtb(const struct nm_dump_facts *f, uint64_t dtb)
+{
+	if (f->type == NM_DUMP_RAW || f->pae_unknown)
+		return (dtb & 0xFE0) != 0;
+	return f->pae;
 }
 
 const char *nm_compression_name(enum nm_compression c)

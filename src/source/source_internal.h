@@ -38,7 +38,10 @@ enum nm_layout {
 	NM_LAYOUT_RUNS,		/* full dump */
 	NM_LAYOUT_BITMAP,	/* kernel (type 2) and bitmap (5/6) dumps */
 	NM_LAYOUT_FLAT,		/* raw image */
+	NM_LAYOUT_KDUMP,	/* ELF core through libkdumpfile (kdumpfile.c) */
 };
+
+struct nm_kdump;
 
 struct nm_source {
 	const uint8_t *data;
@@ -53,6 +56,8 @@ struct nm_source {
 	uint64_t first_page_offset;
 	uint64_t nbits;
 	struct nm_rank_word *words;	/* nbits/64 rounded up */
+	/* NM_LAYOUT_KDUMP */
+	struct nm_kdump *kdump;
 };
 
 /* Header readers: fill src->facts and the page layout, or nm_fail. */
@@ -87,5 +92,33 @@ int nm_gzip_inflate_to_fd(const uint8_t *gz, size_t len, int fd, uint64_t limit,
 			  uint64_t *out_len, nm_error *err);
 /* An unlinked temporary file in $TMPDIR or /tmp, or -1 with ERR set. */
 int nm_temp_file(nm_error *err);
+
+/* Containers map at most this many pages of physical address space (1 TiB):
+ * far above what an x86 machine addresses (64 GiB with PAE), far below the
+ * address space a reservation may take. */
+#define NM_CONTAINER_MAX_PFN (UINT64_C(1) << 28)
+
+/* What an ELF core's headers say (elf_core.c), checked against the file. */
+#define NM_ELF_MAX_LOADS 1024u	/* dump writers use one per memory range: a few dozen */
+struct nm_elf_info {
+	bool elf64;
+	uint16_t machine;		/* EM_386 or EM_X86_64 */
+	uint32_t loads;			/* PT_LOAD segments */
+	uint64_t load_start[NM_ELF_MAX_LOADS], load_end[NM_ELF_MAX_LOADS];	/* physical */
+	uint32_t prstatus_notes;	/* "CORE" NT_PRSTATUS: one per CPU */
+	uint32_t qemu_cpus;		/* "QEMU" register notes */
+	bool has_cr3;			/* first QEMU note's CR3/CR4 */
+	uint64_t cr3;
+	bool cr4_pae;
+};
+bool nm_elf_magic(const uint8_t *data, size_t len);
+int nm_elf_check(const uint8_t *data, size_t len, struct nm_elf_info *info, nm_error *err);
+
+/* libkdumpfile glue (kdumpfile.c). nm_kdump_open takes FD over. */
+int nm_container_fd(const char *path, int fd, const uint8_t *data, size_t len, nm_error *err);
+int nm_kdump_open(int fd, const struct nm_elf_info *info, struct nm_source **out, nm_error *err);
+void nm_kdump_close(struct nm_kdump *k);
+const uint8_t *nm_kdump_page(const struct nm_kdump *k, uint64_t pfn);
+int nm_kdump_for_each_page(const struct nm_kdump *k, nm_page_visitor *visit, void *ctx);
 
 #endif

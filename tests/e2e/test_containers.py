@@ -149,5 +149,63 @@ class GzipDumps(unittest.TestCase):
                 os.environ["TMPDIR"] = before
 
 
+def dtb_opts(name):
+    """--dtb for an ELF core that names no page-table root."""
+    m = manifest(name)
+    return ["--dtb", m["dtb_option"]] if "dtb_option" in m else []
+
+
+ELF32 = C + "xp-sp2-seed-full.elf"
+ELF64 = C + "xp-sp2-seed-pae-full-elf64.elf"
+
+
+class ElfCores(unittest.TestCase):
+    def test_info_elf32(self):
+        got = check_info(self, ELF32)
+        self.assertEqual(got["format"], "elf")
+        self.assertIsNone(got["compression"])
+
+    def test_info_elf64_with_qemu_note(self):
+        got = check_info(self, ELF64)
+        self.assertEqual(got["pae"], True)
+
+    def test_pte_with_dtb_option(self):
+        check_pte(self, ELF32, *dtb_opts(ELF32))
+
+    def test_pte_from_qemu_note(self):
+        self.assertEqual(dtb_opts(ELF64), [])
+        check_pte(self, ELF64)
+
+    def test_read(self):
+        check_read(self, ELF32, *dtb_opts(ELF32))
+        check_read(self, ELF64)
+
+    def test_modules(self):
+        check_modules(self, ELF32, *dtb_opts(ELF32))
+        check_modules(self, ELF64)
+
+    def test_same_pages_as_the_dump(self):
+        """Physical reads through the ELF equal those of the Windows dump."""
+        m = manifest(ELF32)
+        vas = [w["va"] for w in m["pte"] if w["state"] == "valid"][:20]
+        a = ntmem_json("pte", fixture("xp-sp2-seed-full.dmp"), *vas)["results"]
+        b = ntmem_json(*dtb_opts(ELF32), "pte", fixture(ELF32), *vas)["results"]
+        self.assertEqual(a, b)
+
+    def test_no_dtb_is_one_line(self):
+        rc, _, err = run_ntmem("pte", fixture(ELF32), "0x80000000")
+        self.assertEqual(rc, 2, err)
+        self.assertEqual(len(err.strip().splitlines()), 1)
+        self.assertIn("no DTB in an ELF core", err)
+        self.assertIn("--dtb", err)
+
+    def test_truncated_is_refused(self):
+        check_refused(self, C + "bad/truncated.elf", "elf.PT_LOAD")
+        for cmd in (["pte", "0x80000000"], ["modules"]):
+            rc, _, err = run_ntmem("--dtb", "0x39000", cmd[0], fixture(C + "bad/truncated.elf"), *cmd[1:])
+            self.assertEqual(rc, 2, err)
+            self.assertEqual(len(err.strip().splitlines()), 1, err)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -104,3 +104,49 @@ class KdbgChoice(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def drop_page(src, dst, pfn):
+    """Copies the kernel (summary, DumpType 2) dump SRC to DST without the
+    page of PFN: its bitmap bit cleared, its 4 KiB removed, Pages lowered
+    (summary layout: HeaderSize 0x100C, BitmapSize 0x1010, Pages 0x1014,
+    bits at 0x1020, reference §2.2)."""
+    import struct
+    with open(src, "rb") as f:
+        d = bytearray(f.read())
+    assert d[0x1000:0x1004] == b"SDMP"
+    first, bits, pages = struct.unpack_from("<III", d, 0x100C)
+    bitmap = d[0x1020:0x1020 + (bits + 7) // 8]
+    assert bitmap[pfn // 8] & (1 << (pfn % 8)), "PFN %#x is not in the dump" % pfn
+    rank = sum(bin(b).count("1") for b in bitmap[:pfn // 8]) + \
+        bin(bitmap[pfn // 8] & ((1 << (pfn % 8)) - 1)).count("1")
+    del d[first + rank * 4096:first + (rank + 1) * 4096]
+    d[0x1020 + pfn // 8] &= ~(1 << (pfn % 8)) & 0xFF
+    struct.pack_into("<I", d, 0x1014, pages - 1)
+    with open(dst, "wb") as f:
+        f.write(d)
+
+
+class UnreadableVariable(unittest.TestCase):
+    def test_missing_variable_page_is_reported_and_the_rest_printed(self):
+        import tempfile, os
+        name = "xp-sp2-seed-pae-kernel.dmp"
+        full = ntmem_json("pools", fixture(name))
+        addr = int(full["variable_addresses"]["MmMaximumNonPagedPoolInBytes"], 16)
+        # The kernel area is mapped by large pages from PA 0 (fixtures/README.md).
+        pfn = (addr - 0x80000000) >> 12
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "no-variables-page.dmp")
+            drop_page(fixture(name), path, pfn)
+            doc = ntmem_json("pools", path, expect=3)
+            rc, out, err = run_ntmem("pools", path)
+        self.assertEqual(rc, 3)
+        self.assertIsNone(doc["variables"]["MmMaximumNonPagedPoolInBytes"])
+        self.assertEqual(doc["unreadable_variables"]["MmMaximumNonPagedPoolInBytes"], "not_in_dump")
+        self.assertEqual(doc["variables"]["MmPagedPoolEnd"], full["variables"]["MmPagedPoolEnd"])
+        names = [r["name"] for r in doc["regions"]]
+        self.assertIn("paged_pool", names)
+        self.assertIn("nonpaged_pool_initial", names)
+        self.assertNotIn("nonpaged_pool_expansion", names)   # needs the maximum size
+        self.assertIn("unreadable (not_in_dump)", out.decode())
+        self.assertIn("MmMaximumNonPagedPoolInBytes", err)

@@ -1,0 +1,259 @@
+/* ELF cores (QEMU dump-guest-memory, virsh dump) read through libkdumpfile.
+ * Its pages are copied on first request into one reserved address range of
+ * max_pfn pages (MAP_NORESERVE: memory grows only with the pages touched),
+ * so a page pointer stays valid until the source is closed, as callers that
+ * hold several pages during one walk need. Facts and sources:
+ * docs/containers.md. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <libkdumpfile/kdumpfile.h>
+
+#include "source_internal.h"
+
+enum page_state { PAGE_UNKNOWN, PAGE_FILLED, PAGE_ABSENT };
+
+struct nm_kdump {
+	kdump_ctx_t *ctx;
+	kdump_bmp_t *pagemap;	/* pages the file holds (a reference we own) */
+	int fd;
+	uint64_t max_pfn;
+	uint8_t *pages;		/* max_pfn pages, filled on demand */
+	uint8_t *state;		/* one enum page_state per page */
+};
+
+static void release(struct nm_kdump *k)
+{
+	if (!k)
+		return;
+	if (k->pages)
+		munmap(k->pages, k->max_pfn * NM_PAGE_SIZE);
+	if (k->state)
+		munmap(k->state, k->max_pfn);
+	if (k->pagemap)
+		kdump_bmp_decref(k->pagemap);
+	if (k->ctx)
+		kdump_free(k->ctx);
+	if (k->fd >= 0)
+		close(k->fd);
+	free(k);
+}
+
+void nm_kdump_close(struct nm_kdump *k)
+{
+	release(k);
+}
+
+static void *reserve(uint64_t bytes, int prot)
+{
+	void *p = mmap(NULL, (size_t)bytes, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static bool file_holds(const struct nm_kdump *k, uint64_t pfn)
+{
+	unsigned char bit = 0;
+
+	if (kdump_bmp_get_bits(k->pagemap, pfn, pfn, &bit) != KDUMP_OK)
+		return false;
+	return (bit & 1) != 0;
+}
+
+/* The library's bitmap decides presence: its kdump_read answers zeros for
+ * some addresses no segment covers. */
+const uint8_t *nm_kdump_page(const struct nm_kdump *k, uint64_t pfn)
+{
+	uint8_t *page;
+	size_t size = NM_PAGE_SIZE;
+
+	if (pfn >= k->max_pfn)
+		return NULL;
+	page = k->pages + pfn * NM_PAGE_SIZE;
+	switch (k->state[pfn]) {
+	case PAGE_FILLED:
+		return page;
+	case PAGE_ABSENT:
+		return NULL;
+	default:
+		break;
+	}
+	if (!file_holds(k, pfn) ||
+	    kdump_read(k->ctx, KDUMP_MACHPHYSADDR, pfn << NM_PAGE_SHIFT, page, &size) != KDUMP_OK ||
+	    size != NM_PAGE_SIZE) {
+		k->state[pfn] = PAGE_ABSENT;
+		return NULL;
+	}
+	k->state[pfn] = PAGE_FILLED;
+	return page;
+}
+
+/* The next run of held pages at or after *PFN: [*PFN, *END). */
+static bool next_run(const struct nm_kdump *k, uint64_t *pfn, uint64_t *end)
+{
+	kdump_addr_t at = *pfn;
+
+	if (at >= k->max_pfn || kdump_bmp_find_set(k->pagemap, &at) != KDUMP_OK || at >= k->max_pfn)
+		return false;
+	*pfn = at;
+	if (kdump_bmp_find_clear(k->pagemap, &at) != KDUMP_OK || at > k->max_pfn)
+		at = k->max_pfn;
+	*end = at;
+	return *end > *pfn;
+}
+
+int nm_kdump_for_each_page(const struct nm_kdump *k, nm_page_visitor *visit, void *ctx)
+{
+	uint64_t pfn = 0, end;
+
+	/* Each turn moves PFN forward to a run's end, so at most max_pfn turns. */
+	while (next_run(k, &pfn, &end)) {
+		for (; pfn < end; pfn++) {
+			const uint8_t *page = nm_kdump_page(k, pfn);
+			int rc = page ? visit(ctx, pfn, page) : 0;
+
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* Runs of the facts (the first NM_MAX_RUNS) and the count of held pages. */
+static void describe_runs(const struct nm_kdump *k, struct nm_dump_facts *f)
+{
+	uint64_t pfn = 0, end;
+
+	while (next_run(k, &pfn, &end)) {
+		if (f->nruns < NM_MAX_RUNS) {
+			f->runs[f->nruns].base_pfn = pfn;
+			f->runs[f->nruns].page_count = end - pfn;
+			f->nruns++;
+		}
+		f->pages_in_dump += end - pfn;
+		pfn = end;
+	}
+	f->header_pages = f->pages_in_dump;
+}
+
+static int kdump_fail(struct nm_kdump *k, const char *what, const char *doing, nm_error *err)
+{
+	return nm_fail(err, what, "libkdumpfile: %s: %s", doing, kdump_get_err(k->ctx));
+}
+
+static int open_library(struct nm_kdump *k, nm_error *err)
+{
+	kdump_attr_t attr;
+	kdump_num_t max_pfn;
+
+	k->ctx = kdump_new();
+	if (!k->ctx)
+		return nm_fail(err, "memory", "out of memory");
+	/* read(2) only: a file cut short while open gives an error, not SIGBUS. */
+	if (kdump_set_number_attr(k->ctx, KDUMP_ATTR_FILE_MMAP_POLICY, KDUMP_MMAP_NEVER) != KDUMP_OK)
+		return kdump_fail(k, "file", "cannot choose read(2) access", err);
+	if (kdump_open_fd(k->ctx, k->fd) != KDUMP_OK)
+		return kdump_fail(k, "file", "cannot open", err);
+	if (kdump_get_number_attr(k->ctx, "max_pfn", &max_pfn) != KDUMP_OK)
+		return kdump_fail(k, "max_pfn", "no highest page number", err);
+	if (max_pfn == 0 || max_pfn > NM_CONTAINER_MAX_PFN)
+		return nm_fail(err, "max_pfn", "0x%llx pages: none, or beyond the %llu GiB this reader maps",
+			       (unsigned long long)max_pfn,
+			       (unsigned long long)(NM_CONTAINER_MAX_PFN >> (30 - NM_PAGE_SHIFT)));
+	attr.type = KDUMP_BITMAP;
+	if (kdump_get_typed_attr(k->ctx, KDUMP_ATTR_FILE_PAGEMAP, &attr) != KDUMP_OK)
+		return kdump_fail(k, "file.pagemap", "no map of the pages held", err);
+	k->pagemap = attr.val.bitmap;
+	kdump_bmp_incref(k->pagemap);
+	k->max_pfn = max_pfn;
+	return 0;
+}
+
+static int reserve_pages(struct nm_kdump *k, nm_error *err)
+{
+	k->pages = reserve(k->max_pfn * NM_PAGE_SIZE, PROT_READ | PROT_WRITE);
+	k->state = reserve(k->max_pfn, PROT_READ | PROT_WRITE);
+	if (!k->pages || !k->state)
+		return nm_fail(err, "memory", "cannot reserve address space for 0x%llx pages: %s",
+			       (unsigned long long)k->max_pfn, strerror(errno));
+	return 0;
+}
+
+/* What the ELF headers say beyond the memory: machine, vCPUs, and the first
+ * vCPU's CR3/CR4 when QEMU wrote its register note. */
+static void elf_facts(const struct nm_elf_info *info, struct nm_dump_facts *f)
+{
+	f->format = NM_FORMAT_ELF;
+	f->type = NM_DUMP_FULL;
+	f->arch = info->machine == 62 ? NM_ARCH_X64 : NM_ARCH_X86;
+	f->processors = info->qemu_cpus ? info->qemu_cpus : info->prstatus_notes;
+	f->pae_unknown = !info->has_cr3;
+	if (info->has_cr3) {
+		f->pae = info->cr4_pae;
+		f->dtb = info->cr3 & (f->pae ? ~UINT64_C(0x1F) : ~UINT64_C(0xFFF));
+	}
+}
+
+int nm_kdump_open(int fd, const struct nm_elf_info *info, struct nm_source **out, nm_error *err)
+{
+	struct nm_source *src = calloc(1, sizeof(*src));
+	struct nm_kdump *k = calloc(1, sizeof(*k));
+
+	*out = NULL;
+	if (!src || !k) {
+		free(src);
+		free(k);
+		close(fd);
+		return nm_fail(err, "memory", "out of memory");
+	}
+	k->fd = fd;
+	if (open_library(k, err) != 0 || reserve_pages(k, err) != 0) {
+		release(k);
+		free(src);
+		return -1;
+	}
+	src->layout = NM_LAYOUT_KDUMP;
+	src->kdump = k;
+	elf_facts(info, &src->facts);
+	src->facts.max_pfn = k->max_pfn;
+	describe_runs(k, &src->facts);
+	*out = src;
+	return 0;
+}
+
+/* A file descriptor for libkdumpfile: the named file, the caller's FD, or a
+ * memory file holding a copy of a buffer (fuzzers and unit tests). */
+int nm_container_fd(const char *path, int fd, const uint8_t *data, size_t len, nm_error *err)
+{
+	int out;
+
+	if (fd >= 0) {
+		out = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (out < 0)
+			return nm_fail(err, "file", "cannot duplicate descriptor: %s", strerror(errno));
+		return out;
+	}
+	if (path) {
+		out = open(path, O_RDONLY | O_CLOEXEC);
+		if (out < 0)
+			return nm_fail(err, "file", "cannot open: %s", strerror(errno));
+		return out;
+	}
+	out = memfd_create("ntmem-container", MFD_CLOEXEC);
+	if (out < 0)
+		return nm_fail(err, "memory", "cannot create a memory file: %s", strerror(errno));
+	for (size_t done = 0; done < len;) {
+		ssize_t w = write(out, data + done, len - done);
+
+		if (w <= 0) {
+			close(out);
+			return nm_fail(err, "memory", "cannot fill a memory file: %s", w < 0 ? strerror(errno) : "no progress");
+		}
+		done += (size_t)w;
+	}
+	return out;
+}

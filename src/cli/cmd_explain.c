@@ -7,25 +7,23 @@
 #include "cli.h"
 #include "explain.h"
 
-int cmd_explain(const struct cli *c)
+/* A dump the header describes but whose memory cannot be translated (a
+ * triage dump) still names its bugcheck: that much is done, in part. */
+static bool memory_usable(const struct cli *c, int *rc)
 {
-	struct crash_view v;
-	struct explain *x;
-	bool partial;
-	int rc;
+	nm_source *src;
+	bool usable;
 
-	if (c->argc > 0)
-		return cli_fail_usage("explain: unexpected argument '%s' (usage: ntmem explain DUMP)",
-				      c->argv[0]);
-	rc = crash_view_open(c, &v);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	x = malloc(sizeof(*x));
-	if (!x) {
-		crash_view_close(&v);
-		return cli_fail_usage("explain: out of memory");
-	}
-	explain_build(&v, x);
+	*rc = cli_open_source(c, &src);
+	if (*rc != CLI_EXIT_OK)
+		return false;
+	usable = nm_source_facts(src)->max_pfn > 0 && nm_source_facts(src)->arch == NM_ARCH_X86;
+	nm_source_close(src);
+	return usable;
+}
+
+static void print(const struct cli *c, const struct explain *x)
+{
 	if (c->json) {
 		json_t *doc = cli_json_document(c);
 
@@ -34,8 +32,54 @@ int cmd_explain(const struct cli *c)
 	} else {
 		explain_print(stdout, x);
 	}
-	partial = x->partial || !v.has_modules;
-	free(x);
+}
+
+/* Builds and prints X; the view stays open until then because X points
+ * into its module list. */
+static int explain_and_print(const struct cli *c, struct explain *x, bool *partial)
+{
+	struct crash_view v;
+	nm_source *src;
+	int rc;
+
+	if (!memory_usable(c, &rc)) {
+		if (rc != CLI_EXIT_OK)
+			return rc;
+		rc = cli_open_source(c, &src);
+		if (rc != CLI_EXIT_OK)
+			return rc;
+		cli_warn(c, "%s: no memory to resolve the bugcheck parameters in", c->dump_path);
+		explain_build_from_header(nm_source_facts(src), x);
+		print(c, x);
+		nm_source_close(src);
+		*partial = true;
+		return CLI_EXIT_OK;
+	}
+	rc = crash_view_open(c, &v);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	explain_build(&v, x);
+	print(c, x);
+	*partial = x->partial || !v.has_modules;
 	crash_view_close(&v);
-	return partial ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
+	return CLI_EXIT_OK;
+}
+
+int cmd_explain(const struct cli *c)
+{
+	struct explain *x;
+	bool partial;
+	int rc;
+
+	if (c->argc > 0)
+		return cli_fail_usage("explain: unexpected argument '%s' (usage: ntmem explain DUMP)",
+				      c->argv[0]);
+	x = malloc(sizeof(*x));
+	if (!x)
+		return cli_fail_usage("explain: out of memory");
+	rc = explain_and_print(c, x, &partial);
+	if (rc == CLI_EXIT_OK && partial)
+		rc = CLI_EXIT_PARTIAL;
+	free(x);
+	return rc;
 }

@@ -103,6 +103,19 @@ void explain_build(struct crash_view *v, struct explain *x)
 	explain_compose(x);
 }
 
+void explain_build_from_header(const struct nm_dump_facts *f, struct explain *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->header_only = true;
+	nm_bugcheck_describe(f->bugcheck_code, f->bugcheck_params[0], &x->info);
+	for (int i = 0; i < 4; i++) {
+		x->params[i].value = f->bugcheck_params[i];
+		if (nm_param_kind_resolvable(x->info.params[i].kind))
+			x->partial = true;
+	}
+	explain_compose(x);
+}
+
 static json_t *string_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();

@@ -45,10 +45,15 @@ struct explain {
 	enum nm_page_state stack_stop_state;
 	char text[EXPLAIN_TEXT_MAX];	/* the explanation, plain words */
 	bool partial;			/* a parameter asked for could not be resolved */
+	bool header_only;		/* the dump has no memory to resolve anything in */
 };
 
 /* Fills X from the dump behind V (X is large: allocate it). */
 void explain_build(struct crash_view *v, struct explain *x);
+
+/* The bugcheck of the header alone, for dumps without usable memory
+ * (triage dumps): names and meanings, nothing resolved. */
+void explain_build_from_header(const struct nm_dump_facts *f, struct explain *x);
 
 /* Composes x->text from the resolved fields (explanation.c). */
 void explain_compose(struct explain *x);

@@ -216,6 +216,14 @@ void explain_compose(struct explain *x)
 		say_context(&t, x);
 		return;
 	}
+	if (x->header_only) {
+		say(&t, "%s: %s.", x->info.name, x->info.summary);
+		if (x->info.cause)
+			say(&t, " Cause (Arg1 = 0x%llx): %s.",
+			    (unsigned long long)x->params[0].value, x->info.cause);
+		say(&t, " This dump holds no memory ntmem can translate, so no parameter is resolved.");
+		return;
+	}
 	va = first_param_of_kind(x, NM_PARAM_VA);
 	if (x->info.code == 0x4E && x->params[0].value == 7)
 		explain_unlocked_too_often(&t, x);

@@ -176,6 +176,28 @@ class UnknownBugcheck(unittest.TestCase):
         self.assertEqual(rc, 1)
 
 
+class ExplainWithoutMemory(unittest.TestCase):
+    """A triage dump has a bugcheck but no page tables: the bugcheck is still
+    named and labelled, nothing is resolved, and the result is partial."""
+
+    def test_triage_dump_names_the_bugcheck(self):
+        path = fixture("xp-sp2-triage.dmp")
+        want = manifest("xp-sp2-triage.dmp")["dump"]["bugcheck"]
+        doc = ntmem_json("explain", path, expect=3)
+        b = doc["bugcheck"]
+        self.assertEqual(b["code"], want["code"])
+        self.assertEqual([p["value"] for p in b["params"]], want["params"])
+        if int(want["code"], 16) == 0x50:
+            self.assertEqual(b["name"], "PAGE_FAULT_IN_NONPAGED_AREA")
+        for p in b["params"]:
+            self.assertIsNone(p["resolved"])
+        self.assertIsNone(doc["context"])
+        self.assertEqual(doc["stack_candidates"], [])
+        rc, _, err = run_ntmem("explain", path)
+        self.assertEqual(rc, 3)
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+
+
 class InfoNamesTheBugcheck(unittest.TestCase):
     def test_info_labels_parameters(self):
         for name in (CRASH_4E, CRASH_50, SEED):

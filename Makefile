@@ -98,19 +98,30 @@ unit: $(UNIT_BINS)
 e2e: $(BUILD)/ntmem $(FIXTURES)
 	NTMEM=$(BUILD)/ntmem FIXTURES=$(FIXDIR) BUILD=$(BUILD) $(PYTHON) tests/e2e/run.py
 
-# Everything, then everything again under AddressSanitizer + UBSan, then
-# each fuzz target for a short run (docs/robustness.md).
+# Everything, then everything again under AddressSanitizer + UBSan, each
+# fuzz target for a short run, and the e2e suite once under valgrind
+# (docs/robustness.md; about 5 minutes of CPU for the valgrind stage).
 check: deps
 	$(MAKE) unit e2e
 	$(MAKE) check-sanitize
 	$(MAKE) check-fuzz
+	$(MAKE) check-valgrind
 
 check-sanitize:
 	$(MAKE) BUILD=build-asan SANITIZE=1 unit e2e
 
+# The e2e suite under valgrind memcheck, in two halves at once (valgrind
+# runs are slow and single-threaded); each half's log is in $(BUILD).
+VALGRIND_HALVES := 'test_[a-m]*.py' 'test_[!a-m]*.py'
+
 check-valgrind: all $(FIXTURES)
-	NTMEM_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
-	NTMEM=$(BUILD)/ntmem FIXTURES=$(FIXDIR) BUILD=$(BUILD) $(PYTHON) tests/e2e/run.py
+	@export NTMEM_WRAPPER="$(CURDIR)/fuzz/valgrind.sh" NTMEM=$(BUILD)/ntmem FIXTURES=$(FIXDIR) BUILD=$(BUILD); \
+	i=0; pids=""; for half in $(VALGRIND_HALVES); do i=$$((i + 1)); \
+	  $(PYTHON) tests/e2e/run.py "$$half" > $(BUILD)/valgrind-$$i.log 2>&1 & pids="$$pids $$!"; \
+	done; status=0; for p in $$pids; do wait $$p || status=1; done; \
+	for l in $(BUILD)/valgrind-*.log; do \
+	  if [ $$status != 0 ]; then grep -E -A25 '^(FAIL|ERROR):' $$l || true; fi; \
+	  echo "valgrind: $$(tail -n 1 $$l)"; done; exit $$status
 
 # libFuzzer targets (clang): fuzz/fuzz_NAME.c -> build-fuzz/fuzz_NAME, linked
 # with the library built for fuzzing. Committed seeds are in fuzz/corpus/NAME;

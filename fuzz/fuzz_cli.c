@@ -47,6 +47,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	run(path, "pools", NULL, NULL, NULL);
 	run(path, "pfn", "0", "0x3f", "0xffffffff");
 	run(path, "explain", NULL, NULL, NULL);
+	run(path, "report", NULL, NULL, NULL);
 	close(fd);
 	return 0;
 }

@@ -75,7 +75,7 @@ def seeds():
         out["fuzz_kdbg"].append(u8(pae) + u32(sysm.dtb) + u32(sysm.kdbg) + mem)
         for flags in (0, 1):
             out["fuzz_kernel"].append(u8(flags) + u32(sysm.dtb) + u32(sysm.kdbg) + u32(2) +
-                                      u64(0x3F) + mem)
+                                      u64(0x3F) + u32(sysm.DRIVER + 0x1010) + mem)
         out["fuzz_pe"].append(bytes(c.build_pe(sysm.DRIVER, [
             (".text", 0x1000, 0x600, c.SCN_CODE | c.SCN_EXEC | c.SCN_READ),
             ("PAGE", 0x2000, 0x200, c.SCN_CODE | c.SCN_EXEC | c.SCN_READ),

@@ -71,6 +71,22 @@ static void say_place(struct text *t, const struct nm_resolved *r)
 		say(t, "in no loaded module and no known region");
 }
 
+static void say_no_owner(struct text *t, const struct nm_pfn_owner *o)
+{
+	switch (o->link) {
+	case NM_PTE_LINK_PROTOTYPE:
+		say(t, "it is a prototype PTE, so the page is shared or backed by a file.");
+		break;
+	case NM_PTE_LINK_NOWHERE:
+		say(t, "it points nowhere (its page is %s): the entry is corrupt or stale.",
+		    nm_page_state_name(o->pte_page_state));
+		break;
+	default:
+		say(t, "a frame on this list belongs to nobody.");
+		break;
+	}
+}
+
 /* 0x4E / 7 on a page of a driver image: the thread's answer. */
 static void say_unlocked_nonpaged(struct text *t, const struct pfn_result *p)
 {
@@ -94,10 +110,10 @@ static void explain_unlocked_too_often(struct text *t, const struct explain *x)
 		return;
 	}
 	if (!p->owner.has_va) {
-		say(t, " PFN 0x%llx (Arg2) is on the %s list and its PteAddress 0x%x leads to no "
-		       "owner (%s).", (unsigned long long)p->entry.pfn,
-		    nm_pfn_list_name(p->entry.list), p->entry.pte_address,
-		    nm_pte_link_name(p->owner.link));
+		say(t, " PFN 0x%llx (Arg2) is on the %s list and its PteAddress 0x%x names no "
+		       "owner: ", (unsigned long long)p->entry.pfn,
+		    nm_pfn_list_name(p->entry.list), p->entry.pte_address);
+		say_no_owner(t, &p->owner);
 		return;
 	}
 	say(t, " PFN 0x%llx (Arg2) backs VA 0x%x, ", (unsigned long long)p->entry.pfn, p->owner.va);

@@ -3,6 +3,9 @@ PteAddress, VA, owner module/section/offset or region), and the per-item
 states of PFNs that cannot be read."""
 import json
 import os
+import shutil
+import struct
+import tempfile
 import unittest
 
 from common import FIXTURES, fixture, manifest, ntmem_json, run_ntmem
@@ -120,6 +123,88 @@ class PfnPerItemStates(unittest.TestCase):
         self.assertIn(rc, (0, 3))
         doc = json.loads(out)
         self.assertEqual(doc["schema"], "ntmem/1")
+
+
+RUNS = 0x64            # DUMP_HEADER32.PhysicalMemoryBlock: NumberOfRuns, NumberOfPages, runs
+PFN_DATABASE_PA = 0xc00000      # MmPfnDatabase 0x80c00000 under the boot large page (fixtures/README.md)
+XP_ENTRY = 0x18
+
+
+class DamagedDatabase(unittest.TestCase):
+    """A full dump edited on disk: the page of the database that holds the
+    entry of SEED_PFN removed from the runs, or that entry's PteAddress
+    pointed nowhere. Each gives a per-item state and exit 3, never a crash."""
+    SEED_PFN = 0x1402       # srv.sys .text+0x1000 in the crash fixtures
+
+    def setUp(self):
+        self.src = fixture(CRASH_DUMPS[0])
+        self.tmp = tempfile.mkdtemp(prefix="ntmem-pfn-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def read_runs(self, data):
+        n, pages = struct.unpack_from("<II", data, RUNS)
+        return [struct.unpack_from("<II", data, RUNS + 8 + 8 * i) for i in range(n)], pages
+
+    def file_offset(self, runs, pfn):
+        before = 0
+        for base, count in runs:
+            if base <= pfn < base + count:
+                return 0x1000 + (before + pfn - base) * 0x1000
+            before += count
+        raise AssertionError("PFN %#x not in the dump" % pfn)
+
+    def write(self, name, data):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def test_database_page_missing(self):
+        data = bytearray(open(self.src, "rb").read())
+        runs, pages = self.read_runs(data)
+        entry_pa = PFN_DATABASE_PA + self.SEED_PFN * XP_ENTRY
+        gone = entry_pa >> 12
+        off = self.file_offset(runs, gone)
+        del data[off:off + 0x1000]
+        split = []
+        for base, count in runs:
+            if base <= gone < base + count:
+                split += [(base, gone - base), (gone + 1, base + count - gone - 1)]
+            else:
+                split.append((base, count))
+        split = [(b, c) for b, c in split if c]
+        struct.pack_into("<II", data, RUNS, len(split), pages - 1)
+        for i, (b, c) in enumerate(split):
+            struct.pack_into("<II", data, RUNS + 8 + 8 * i, b, c)
+        struct.pack_into("<Q", data, 0xFA0, len(data))      # RequiredDumpSpace
+        path = self.write("database-page-missing.dmp", bytes(data))
+        doc = ntmem_json("pfn", path, hex(self.SEED_PFN), "0x100", expect=3)
+        missing, other = doc["results"]
+        self.assertEqual(missing["entry_state"], "not_in_dump")
+        self.assertEqual(missing["entry_address"], "0x%x" % (0x80000000 + entry_pa))
+        self.assertNotIn("list", missing)
+        self.assertIn(other["entry_state"], READABLE)
+
+    def test_pte_address_pointing_nowhere(self):
+        data = bytearray(open(self.src, "rb").read())
+        runs, _ = self.read_runs(data)
+        entry_pa = PFN_DATABASE_PA + self.SEED_PFN * XP_ENTRY
+        off = self.file_offset(runs, entry_pa >> 12) + (entry_pa & 0xfff)
+        struct.pack_into("<I", data, off + 4, 0x12345678)    # PteAddress: unmapped user VA
+        path = self.write("pte-address-nowhere.dmp", bytes(data))
+        doc = ntmem_json("pfn", path, hex(self.SEED_PFN), expect=3)
+        r = doc["results"][0]
+        self.assertEqual(r["entry_state"], "valid")
+        self.assertEqual(r["list"], "active")
+        self.assertEqual(r["pte_address"], "0x12345678")
+        self.assertIsNone(r["va"])
+        self.assertIsNone(r["owner"])
+        self.assertEqual(r["pte_link"], "nowhere")
+        # explain on the same dump (0x4E/7 on that PFN) says so, and is partial.
+        doc = ntmem_json("explain", path, expect=3)
+        self.assertIsNone(doc["bugcheck"]["params"][1]["resolved"]["owner"])
 
 
 if __name__ == "__main__":

@@ -78,6 +78,7 @@ struct module_run {
 	bool synthesized_headers;
 	json_t *obj;
 	FILE *out;
+	FILE *details;			/* text printed after the table */
 };
 
 static json_t *name_json(const char *name)
@@ -393,45 +394,65 @@ static void print_module_row(FILE *out, const struct module_run *m)
 	fprintf(out, "%s\n", nm_carve_headers_name(cv->headers));
 }
 
-/* Details after the table, from the modules' JSON objects. */
-static void print_details(FILE *out, json_t *modules)
+static void print_pagefile_pages(FILE *out, const struct nm_carve *cv, const struct nm_carve_hole *h)
 {
-	size_t i;
-	json_t *m;
+	unsigned shown = 0;
 
-	json_array_foreach(modules, i, m) {
-		json_t *holes = json_object_get(m, "holes"), *cmp = json_object_get(m, "compare");
-		json_t *mod = cmp ? json_object_get(cmp, "modified") : NULL;
-		const char *name = json_string_value(json_object_get(m, "name"));
-		size_t j;
-		json_t *h;
+	for (uint32_t rva = h->rva_start; rva < h->rva_end && shown < 4; rva += NM_PAGE_SIZE, shown++) {
+		const struct nm_carve_page *p = &cv->pages[rva >> NM_PAGE_SHIFT];
 
-		if (json_object_get(m, "error") || (json_array_size(holes) == 0 && !cmp))
-			continue;
-		fprintf(out, "\n%s at %s:\n", name ? name : "(unnamed)", json_string_value(json_object_get(m, "base")));
-		json_array_foreach(holes, j, h) {
-			const char *sec = json_string_value(json_object_get(h, "section"));
-
-			fprintf(out, "  hole     %s-%s  %-8s %-15s (page state %s)\n",
-				json_string_value(json_object_get(h, "rva_start")),
-				json_string_value(json_object_get(h, "rva_end")), sec ? sec : "-",
-				json_string_value(json_object_get(h, "reason")),
-				json_string_value(json_object_get(h, "state")));
-		}
-		if (cmp && !json_is_string(json_object_get(cmp, "file")))
-			fprintf(out, "  compare: no original file of that name\n");
-		else if (cmp && json_object_get(cmp, "error"))
-			fprintf(out, "  compare: %s\n", json_string_value(json_object_get(cmp, "error")));
-		else if (cmp)
-			fprintf(out, "  compare with %s: %lld bytes compared, %lld modified\n",
-				json_string_value(json_object_get(cmp, "file")),
-				json_integer_value(json_object_get(cmp, "bytes_compared")),
-				json_integer_value(json_object_get(cmp, "bytes_modified")));
-		json_array_foreach(mod, j, h)
-			fprintf(out, "  modified %s-%s  %s\n", json_string_value(json_object_get(h, "rva_start")),
-				json_string_value(json_object_get(h, "rva_end")),
-				json_string_value(json_object_get(h, "section")));
+		fprintf(out, "%s page file %u @0x%llx", shown ? "," : "   ", p->pagefile_number,
+			(unsigned long long)p->pagefile_offset);
 	}
+	if (h->rva_start + shown * NM_PAGE_SIZE < h->rva_end)
+		fprintf(out, ", ...");
+}
+
+static int print_hole_detail(void *ctx, const struct nm_carve_hole *h)
+{
+	const struct module_run *m = ctx;
+
+	fprintf(m->details, "  hole     0x%05x-0x%05x  %-8s %-15s (%s)", h->rva_start, h->rva_end,
+		h->section >= 0 ? m->cv.pe.sections[h->section].name : "-", nm_hole_reason_name(h->reason),
+		nm_page_state_name(h->state));
+	if (h->state == NM_PAGE_PAGEFILE)
+		print_pagefile_pages(m->details, &m->cv, h);
+	fputc('\n', m->details);
+	return 0;
+}
+
+static void print_compare_detail(FILE *out, json_t *cmp)
+{
+	json_t *h;
+	size_t j;
+
+	if (!json_is_string(json_object_get(cmp, "file")))
+		fprintf(out, "  compare: no original file of that name\n");
+	else if (json_object_get(cmp, "error"))
+		fprintf(out, "  compare: %s\n", json_string_value(json_object_get(cmp, "error")));
+	else
+		fprintf(out, "  compared with %s (relocated): %lld bytes, %lld modified\n",
+			json_string_value(json_object_get(cmp, "file")),
+			json_integer_value(json_object_get(cmp, "bytes_compared")),
+			json_integer_value(json_object_get(cmp, "bytes_modified")));
+	json_array_foreach(json_object_get(cmp, "modified"), j, h)
+		fprintf(out, "  modified 0x%05llx-0x%05llx  %s\n",
+			strtoull(json_string_value(json_object_get(h, "rva_start")), NULL, 16),
+			strtoull(json_string_value(json_object_get(h, "rva_end")), NULL, 16),
+			json_string_value(json_object_get(h, "section")));
+}
+
+/* What follows the table for one module: its holes and its comparison. */
+static void print_details(struct module_run *m)
+{
+	json_t *cmp = json_object_get(m->obj, "compare");
+
+	if (json_array_size(json_object_get(m->obj, "holes")) == 0 && !cmp)
+		return;
+	fprintf(m->details, "\n%s at 0x%08x:\n", m->display_name, m->cv.base);
+	nm_carve_for_each_hole(&m->cv, print_hole_detail, m);
+	if (cmp)
+		print_compare_detail(m->details, cmp);
 }
 
 /* ---- one module ------------------------------------------------------ */
@@ -457,6 +478,8 @@ static int carve_one(struct module_run *m, const struct nm_page_reader *r, int c
 		print_module_row(m->out, m);
 	if (cmpfd >= 0)
 		json_object_set_new(m->obj, "compare", compare_json(m, cmpfd));
+	if (m->details)
+		print_details(m);
 	nm_carve_free(&m->cv);
 	return 0;
 }
@@ -488,6 +511,9 @@ int carve_targets(const struct cli *c, struct nm_kernel *k, const struct carve_r
 {
 	struct nm_page_reader r = carve_kernel_reader(k);
 	nm_error err = { { 0 }, { 0 } };
+	FILE *details = NULL;
+	char *details_text = NULL;
+	size_t details_len = 0;
 	uint64_t image_bytes = 0;
 	int dirfd, cmpfd;
 
@@ -503,8 +529,10 @@ int carve_targets(const struct cli *c, struct nm_kernel *k, const struct carve_r
 	}
 	if (!r.stale_checked)
 		cli_warn(c, "no usable PFN database: stale (reused) pages cannot be detected");
-	if (out)
+	if (out) {
 		print_table_header(out);
+		details = open_memstream(&details_text, &details_len);
+	}
 	for (unsigned i = 0; i < ntargets; i++) {
 		struct module_run *m = calloc(1, sizeof(*m));
 
@@ -515,6 +543,7 @@ int carve_targets(const struct cli *c, struct nm_kernel *k, const struct carve_r
 		m->t = &targets[i];
 		m->dirfd = dirfd;
 		m->out = out;
+		m->details = details;
 		image_bytes += targets[i].size;
 		if (image_bytes > MAX_RUN_IMAGE_BYTES) {
 			refuse_over_budget(m);
@@ -529,8 +558,16 @@ int carve_targets(const struct cli *c, struct nm_kernel *k, const struct carve_r
 		json_array_append_new(outcome->modules, m->obj);
 		free(m);
 	}
-	if (out)
-		print_details(out, outcome->modules);
+	if (details) {
+		fclose(details);
+		fwrite(details_text, 1, details_len, out);
+		if (details_len)
+			fprintf(out, "\nreasons: discarded = INIT/discardable pages freed after DriverEntry; "
+				"paged_out = pageable (PAGE*) pages in a page file;\n"
+				"stale = the frame was reused (PFN database); not_in_dump = mapped but absent "
+				"from this dump; headers_missing = no PE header page\n");
+		free(details_text);
+	}
 	if (cmpfd >= 0)
 		close(cmpfd);
 	close(dirfd);

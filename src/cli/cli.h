@@ -48,7 +48,8 @@ int cli_open_source(const struct cli *c, nm_source **src);
 /* The kernel address space of a dump, for commands that read memory. */
 struct cli_memory {
 	nm_source *src;
-	nm_xlat *xlat;
+	struct nm_kernel kernel;	/* translator, KDBG, PFN database */
+	nm_xlat *xlat;			/* the kernel's translator */
 	bool pfn_checked;	/* walks are checked against the PFN database (stale) */
 };
 

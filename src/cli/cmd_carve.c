@@ -174,12 +174,14 @@ static int run_carve(const struct cli *c, struct nm_kernel *k, const struct carv
 	unsigned n;
 	int rc = CLI_EXIT_OK, rc2;
 
+	/* A list that cannot be read, or ends early, leaves --all short of
+	 * modules (exit 3); named selections fail only when not found. */
 	if (nm_modules_read(k, &l, &err) != 0) {
 		fprintf(stderr, "ntmem: %s: %s: %s\n", c->dump_path, err.what, err.why);
-		rc = CLI_EXIT_PARTIAL;
+		rc = a->all ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 	} else if (l.incomplete) {
 		cli_warn(c, "module list incomplete: %s", l.stop_reason);
-		rc = CLI_EXIT_PARTIAL;
+		rc = a->all ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 	}
 	t = calloc(l.count + MAX_SELECTORS + 1, sizeof(*t));
 	if (!t) {

@@ -1,10 +1,7 @@
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
-
-/* The kernel layer (src/nt/) lands separately; until it is linked in, the
- * commands that need it say so instead of the build failing. */
-#pragma weak nm_kernel_open
 
 int cli_open_source(const struct cli *c, nm_source **src)
 {
@@ -15,25 +12,19 @@ int cli_open_source(const struct cli *c, nm_source **src)
 	return CLI_EXIT_OK;
 }
 
-/* Raw images carry no header: PAE is inferred from the root's alignment
- * (a PDPT is 32-byte aligned, a page directory page aligned). */
-static void xlat_config(const struct cli *c, const struct nm_dump_facts *f, struct nm_xlat_config *cfg)
-{
-	cfg->dtb = c->kopt.has_dtb ? c->kopt.dtb : f->dtb;
-	cfg->pae = nm_source_pae_for_dtb(f, cfg->dtb);
-	cfg->layout = nm_pte_layout_for_build(f->build);
-	cfg->bases.proto_base = cfg->layout == NM_PTE_LAYOUT_XP ? NM_XP_DEFAULT_PROTO_BASE : 0;
-}
-
+/* Memory commands go through the kernel view, so that walks get the decode
+ * bases from the kernel's variables (XP prototype PTEs) and the PFN database
+ * check (stale). A dump without usable memory is refused here first, with a
+ * line that says so plainly. */
 int cli_open_memory(const struct cli *c, struct cli_memory *m)
 {
 	nm_error err = { { 0 }, { 0 } };
 	const struct nm_dump_facts *f;
-	struct nm_xlat_config cfg = { 0 };
 	int rc = cli_open_source(c, &m->src);
 
 	m->xlat = NULL;
 	m->pfn_checked = false;
+	memset(&m->kernel, 0, sizeof(m->kernel));
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	f = nm_source_facts(m->src);
@@ -50,11 +41,15 @@ int cli_open_memory(const struct cli *c, struct cli_memory *m)
 		nm_fail(&err, "dtb", "no DTB in an ELF core (no QEMU register note): give --dtb");
 		goto fail;
 	}
-	xlat_config(c, f, &cfg);
-	if (nm_xlat_new(m->src, &cfg, &m->xlat, &err) != 0)
+	if (nm_kernel_open(m->src, &c->kopt, &m->kernel, &err) != 0)
 		goto fail;
+	if (!m->kernel.has_kdbg)
+		cli_warn(c, "%s: %s", m->kernel.kdbg_error.what, m->kernel.kdbg_error.why);
+	m->xlat = m->kernel.xlat;
+	m->pfn_checked = m->kernel.has_pfn_database;
 	return CLI_EXIT_OK;
 fail:
+	nm_kernel_close(&m->kernel);
 	nm_source_close(m->src);
 	m->src = NULL;
 	return cli_fail_input(c, &err);
@@ -62,12 +57,12 @@ fail:
 
 void cli_memory_walk(struct cli_memory *m, uint64_t va, struct nm_walk *out)
 {
-	nm_xlat_walk(m->xlat, va, out);
+	nm_kernel_walk(&m->kernel, va, out);
 }
 
 void cli_close_memory(struct cli_memory *m)
 {
-	nm_xlat_free(m->xlat);
+	nm_kernel_close(&m->kernel);
 	nm_source_close(m->src);
 	m->xlat = NULL;
 	m->src = NULL;
@@ -78,10 +73,6 @@ int cli_open_kernel(const struct cli *c, nm_source **src, struct nm_kernel *k)
 	nm_error err = { { 0 }, { 0 } };
 	int rc;
 
-	if (!nm_kernel_open) {
-		nm_fail(&err, "kernel", "this build of ntmem has no kernel layer");
-		return cli_fail_input(c, &err);
-	}
 	rc = cli_open_source(c, src);
 	if (rc != CLI_EXIT_OK)
 		return rc;

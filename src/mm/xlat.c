@@ -2,8 +2,14 @@
  * tables (the dump is its physical reader); every entry read is recorded with
  * its physical address; where the walk stops on an invalid entry, the entry
  * is decoded the Windows way (swpte.c) and a prototype PTE is resolved by one
- * more walk. Results are cached per VA page: the dump never changes, so a
- * walk's outcome depends on nothing but the VA page and the decode bases. */
+ * more walk.
+ *
+ * Speed: libaddrxlat costs about 0.6 us a walk, which is too slow for
+ * millions of lookups, so what it found at the directory levels is cached
+ * per page-directory region (2 MiB PAE, 4 MiB non-PAE; the dump never
+ * changes): the page table's place in the mapping, a large page, or an
+ * outcome that holds for the whole region. A cached region answers with one
+ * PTE load; tests check that it answers exactly as a full walk does. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,12 +18,20 @@
 #include <ntmem/bytes.h>
 #include <ntmem/xlat.h>
 
-#define CACHE_SLOTS 4096u	/* direct-mapped by VA page: 16 MiB of VA */
+#define REGIONS 2048u		/* 4 GiB / 2 MiB: PAE regions; non-PAE uses 1024 */
 
-struct cache_slot {
-	uint64_t page;		/* VA >> 12 */
-	bool used;
-	struct nm_walk walk;
+enum region_kind {
+	REGION_UNKNOWN,		/* not walked yet */
+	REGION_TABLE,		/* a page table in the mapping: finish with one PTE */
+	REGION_LARGE,		/* a large page */
+	REGION_TERMINAL,	/* the walk ends above the PTE level, alike for every VA */
+};
+
+struct region {
+	enum region_kind kind;
+	const uint8_t *table;	/* REGION_TABLE */
+	uint64_t table_pa;
+	struct nm_walk walk;	/* the upper entries (TABLE, LARGE), or the whole outcome */
 };
 
 struct nm_xlat {
@@ -25,7 +39,7 @@ struct nm_xlat {
 	struct nm_xlat_config cfg;
 	addrxlat_ctx_t *ctx;
 	addrxlat_meth_t meth;
-	struct cache_slot *cache;
+	struct region *regions;
 };
 
 /* A page of zeros for demand-zero pages: constant, so not mutable state. */
@@ -131,10 +145,10 @@ int nm_xlat_new(const nm_source *src, const struct nm_xlat_config *cfg,
 		return nm_fail(err, "memory", "out of memory");
 	x->src = src;
 	x->cfg = *cfg;
-	x->cache = calloc(CACHE_SLOTS, sizeof(*x->cache));
+	x->regions = calloc(REGIONS, sizeof(*x->regions));
 	x->ctx = addrxlat_ctx_new();
 	cb = x->ctx ? addrxlat_ctx_add_cb(x->ctx) : NULL;
-	if (!x->cache || !cb) {
+	if (!x->regions || !cb) {
 		nm_xlat_free(x);
 		return nm_fail(err, "memory", "cannot set up the translator");
 	}
@@ -152,14 +166,14 @@ void nm_xlat_free(nm_xlat *x)
 		return;
 	if (x->ctx)
 		addrxlat_ctx_decref(x->ctx);
-	free(x->cache);
+	free(x->regions);
 	free(x);
 }
 
 void nm_xlat_set_bases(nm_xlat *x, const struct nm_swpte_bases *bases)
 {
 	x->cfg.bases = *bases;
-	memset(x->cache, 0, CACHE_SLOTS * sizeof(*x->cache));
+	memset(x->regions, 0, REGIONS * sizeof(*x->regions));
 }
 
 const nm_source *nm_xlat_source(const nm_xlat *x)
@@ -205,7 +219,7 @@ static void finish_mapped(const struct nm_xlat *x, uint64_t pa, enum nm_page_sta
 	out->state = nm_source_has_page(x->src, pa >> NM_PAGE_SHIFT) ? in_dump : NM_PAGE_NOT_IN_DUMP;
 }
 
-static void walk_once(nm_xlat *x, uint64_t va, struct nm_walk *out, int depth);
+static void walk_va(nm_xlat *x, uint64_t va, struct nm_walk *out, int depth);
 
 /* Reads the prototype PTE at out->sw.proto_address through a walk that does
  * not itself resolve prototypes (one level, so no loop is possible). */
@@ -218,7 +232,7 @@ static void resolve_prototype(nm_xlat *x, uint64_t va, struct nm_walk *out, int 
 
 	if (depth > 0 || proto_va == 0 || (proto_va & (size - 1)))
 		return;
-	walk_once(x, proto_va, &pw, depth + 1);
+	walk_va(x, proto_va, &pw, depth + 1);
 	bytes = nm_walk_readable(&pw) ? nm_xlat_page_bytes(x, &pw) : NULL;
 	if (!bytes)
 		return;
@@ -335,22 +349,124 @@ static void walk_once(nm_xlat *x, uint64_t va, struct nm_walk *out, int depth)
 	}
 }
 
-void nm_xlat_walk(nm_xlat *x, uint64_t va, struct nm_walk *out)
+static unsigned region_of(const struct nm_xlat *x, uint64_t va)
 {
-	uint64_t page = va >> NM_PAGE_SHIFT;
-	struct cache_slot *slot = &x->cache[page % CACHE_SLOTS];
+	return (unsigned)(va >> (x->cfg.pae ? 21 : 22)) % REGIONS;
+}
 
-	if (slot->used && slot->page == page) {
-		*out = slot->walk;
-		out->va = va;
-		if (out->has_pa)
-			out->pa = (out->pa & ~UINT64_C(0xFFF)) | (va & 0xFFF);
+static const struct nm_walk_entry *find_entry(const struct nm_walk *w, enum nm_paging_level level)
+{
+	for (unsigned i = 0; i < w->nentries; i++)
+		if (w->entries[i].level == level)
+			return &w->entries[i];
+	return NULL;
+}
+
+/* Keeps the entries above the PTE level, which every VA of the region shares. */
+static void keep_upper(struct region *r, const struct nm_walk *w)
+{
+	r->walk = *w;
+	r->walk.nentries = 0;
+	for (unsigned i = 0; i < w->nentries; i++)
+		if (w->entries[i].level != NM_LEVEL_PTE)
+			r->walk.entries[r->walk.nentries++] = w->entries[i];
+}
+
+/* Files what a full walk learnt about VA's region. */
+static void remember_region(nm_xlat *x, uint64_t va, const struct nm_walk *w)
+{
+	struct region *r = &x->regions[region_of(x, va)];
+	const struct nm_walk_entry *pde = find_entry(w, NM_LEVEL_PDE);
+	uint64_t table_pfn;
+
+	if (!pde || (!(pde->value & 1) && (pde->value & 0xC01) != 0x800)) {
+		r->walk = *w;	/* stopped above the PDE, or at a PDE that names no table */
+		r->kind = REGION_TERMINAL;
 		return;
 	}
-	walk_once(x, va, out, 0);
-	slot->used = true;
-	slot->page = page;
-	slot->walk = *out;
+	keep_upper(r, w);
+	if ((pde->value & 1) && (pde->value & 0x80)) {
+		r->kind = REGION_LARGE;
+		return;
+	}
+	if (pde->value & 1) {
+		table_pfn = frame_of(x, pde->value) >> NM_PAGE_SHIFT;
+	} else {
+		struct nm_swpte sw;	/* a transition PDE: its table is still at this frame */
+
+		nm_swpte_decode(pde->value, x->cfg.pae, x->cfg.layout, &x->cfg.bases, false, &sw);
+		table_pfn = sw.pfn;
+	}
+	r->table = nm_source_page(x->src, table_pfn);
+	r->table_pa = table_pfn << NM_PAGE_SHIFT;
+	r->kind = REGION_TABLE;
+	if (!r->table) {
+		r->walk = *w;	/* the table page is not in the dump */
+		r->kind = REGION_TERMINAL;
+	}
+}
+
+static void walk_cached_table(nm_xlat *x, const struct region *r, uint64_t va, struct nm_walk *out, int depth)
+{
+	unsigned size = entry_size(x);
+	uint64_t index = x->cfg.pae ? (va >> 12) & 0x1FF : (va >> 12) & 0x3FF;
+	uint64_t pte = size == 8 ? nm_le64(r->table + index * size) : nm_le32(r->table + index * size);
+
+	memset(out, 0, sizeof(*out));
+	out->va = va;
+	out->nentries = r->walk.nentries;
+	memcpy(out->entries, r->walk.entries, sizeof(out->entries));
+	record(out, NM_LEVEL_PTE, r->table_pa + index * size, pte);
+	if (pte & 1)
+		finish_mapped(x, frame_of(x, pte) | (va & 0xFFF), NM_PAGE_VALID, out);
+	else
+		finish_invalid_pte(x, va, pte, out, depth);
+}
+
+static void walk_cached_large(nm_xlat *x, const struct region *r, uint64_t va, struct nm_walk *out)
+{
+	const struct nm_walk_entry *pde = &r->walk.entries[r->walk.nentries - 1];
+	uint64_t pa = x->cfg.pae ? (pde->value & UINT64_C(0x000FFFFFFFE00000)) | (va & 0x1FFFFF)
+				 : (pde->value & 0xFFC00000u) | (va & 0x3FFFFF);
+
+	memset(out, 0, sizeof(*out));
+	out->va = va;
+	out->nentries = r->walk.nentries;
+	memcpy(out->entries, r->walk.entries, sizeof(out->entries));
+	out->large_page = true;
+	finish_mapped(x, pa, NM_PAGE_VALID, out);
+}
+
+static void walk_va(nm_xlat *x, uint64_t va, struct nm_walk *out, int depth)
+{
+	const struct region *r;
+
+	if (va > 0xFFFFFFFFu) {
+		walk_once(x, va, out, depth);
+		return;
+	}
+	r = &x->regions[region_of(x, va)];
+	switch (r->kind) {
+	case REGION_TABLE:
+		walk_cached_table(x, r, va, out, depth);
+		return;
+	case REGION_LARGE:
+		walk_cached_large(x, r, va, out);
+		return;
+	case REGION_TERMINAL:
+		*out = r->walk;
+		out->va = va;
+		return;
+	case REGION_UNKNOWN:
+		break;
+	}
+	walk_once(x, va, out, depth);
+	remember_region(x, va, out);
+}
+
+void nm_xlat_walk(nm_xlat *x, uint64_t va, struct nm_walk *out)
+{
+	walk_va(x, va, out, 0);
 }
 
 bool nm_walk_readable(const struct nm_walk *w)

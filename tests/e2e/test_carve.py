@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 import unittest
@@ -291,6 +292,34 @@ class CarveOptionsAndSafety(unittest.TestCase):
         self.assertEqual(rc, 3)
         self.assertIn("nosuch.sys", err)
         self.assertEqual([m["name"] for m in json.loads(out)["modules"]], ["srv.sys"])
+
+    def test_unlisted_image_at_base(self):
+        """An image no list entry names (its LDR entry's DllBase is patched
+        away in a copy of the dump) is still carved from its own header."""
+        npf = [m for m in manifest(SEED)["modules"] if m["name"] == "npf.sys"]
+        if not npf:
+            self.skipTest("the seed has no npf.sys (../shared/real absent when it was generated)")
+        base, entry, size = (int(npf[0][k], 16) if k != "size" else npf[0][k] for k in ("base", "entry", "size"))
+        with open(self.path, "rb") as f:
+            data = f.read()
+        ldr = struct.pack("<III", base, entry, size)
+        self.assertEqual(data.count(ldr), 1)
+        data = data.replace(ldr, struct.pack("<III", 0x1000, entry, size))
+        dump = os.path.join(self.out, "unlinked.dmp")
+        with open(dump, "wb") as f:
+            f.write(data)
+        doc = ntmem_json("carve", dump, "-o", os.path.join(self.out, "o"), "--base", npf[0]["base"])
+        m = doc["modules"][0]
+        self.assertEqual((m["name"], m["base"], m["size"]), ("unlisted", npf[0]["base"], size))
+        self.assertEqual([s["name"] for s in m["sections"]],
+                         [s["name"] for s in manifest(SEED)["carve"][[c["name"] for c in manifest(SEED)["carve"]].index("npf.sys")]["sections"]])
+
+    def test_incomplete_list_fails_only_all(self):
+        path = fixture("xp-sp2-module-cycle.dmp")
+        rc, _, err = run_ntmem("-q", "carve", path, "-o", os.path.join(self.out, "a"), "--all")
+        self.assertEqual(rc, 3, err)
+        rc, _, err = run_ntmem("-q", "carve", path, "-o", os.path.join(self.out, "b"), "--module", "npf.sys")
+        self.assertEqual(rc, 0, err)
 
     def test_base_without_image_is_partial(self):
         rc, _, err = run_ntmem("carve", self.path, "-o", self.out, "--base", "0x1000")

@@ -356,6 +356,69 @@ static void set_bases_drops_cached_walks(void **state)
 	close_fake(&f);
 }
 
+static void same_walk(const struct nm_walk *a, const struct nm_walk *b)
+{
+	assert_int_equal(a->va, b->va);
+	assert_int_equal(a->state, b->state);
+	assert_int_equal(a->has_pa, b->has_pa);
+	if (a->has_pa)
+		assert_int_equal(a->pa, b->pa);
+	assert_int_equal(a->large_page, b->large_page);
+	assert_int_equal(a->nentries, b->nentries);
+	for (unsigned i = 0; i < a->nentries; i++) {
+		assert_int_equal(a->entries[i].level, b->entries[i].level);
+		assert_int_equal(a->entries[i].address, b->entries[i].address);
+		assert_int_equal(a->entries[i].value, b->entries[i].value);
+	}
+	assert_int_equal(a->sw.state, b->sw.state);
+	assert_int_equal(a->sw.pagefile_number, b->sw.pagefile_number);
+	assert_int_equal(a->sw.pagefile_offset, b->sw.pagefile_offset);
+	assert_int_equal(a->sw.proto_address, b->sw.proto_address);
+	assert_int_equal(a->proto_resolved, b->proto_resolved);
+	assert_int_equal(a->proto_state, b->proto_state);
+}
+
+/* The region cache answers exactly as a full libaddrxlat walk: every page of
+ * the regions the fake memories use, walked by a fresh translator (no cache)
+ * and by one that has seen the region before. */
+static void check_cache_agrees(struct fake *f, bool pae, uint64_t dtb)
+{
+	static const uint64_t starts[] = { 0x80000000, 0x80200000, 0x80400000, 0x80800000,
+					   0x80C00000, 0x10000000 };
+	struct nm_xlat_config cfg = { .dtb = dtb, .pae = pae, .layout = NM_PTE_LAYOUT_XP };
+	nm_error err;
+
+	cfg.bases.proto_base = 0x80000000u;
+	for (unsigned s = 0; s < sizeof(starts) / sizeof(starts[0]); s++) {
+		for (uint64_t va = starts[s]; va < starts[s] + 0x20000; va += 0x1000 - 8) {
+			nm_xlat *fresh;
+			struct nm_walk full, cached;
+
+			assert_int_equal(nm_xlat_new(f->src, &cfg, &fresh, &err), 0);
+			nm_xlat_walk(fresh, va, &full);
+			nm_xlat_free(fresh);
+			nm_xlat_walk(f->x, starts[s], &cached);	/* fills the region */
+			nm_xlat_walk(f->x, va, &cached);
+			same_walk(&full, &cached);
+		}
+	}
+}
+
+static void region_cache_matches_full_walks(void **state)
+{
+	struct fake f;
+
+	(void)state;
+	build_nonpae(&f);
+	open_fake(&f, false, 0x1000, 0x80000000u);
+	check_cache_agrees(&f, false, 0x1000);
+	close_fake(&f);
+	build_pae(&f);
+	open_fake(&f, true, 0x1020, 0x80000000u);
+	check_cache_agrees(&f, true, 0x1020);
+	close_fake(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +431,7 @@ int main(void)
 		cmocka_unit_test(dtb_outside_memory_is_refused),
 		cmocka_unit_test(pae_walks),
 		cmocka_unit_test(set_bases_drops_cached_walks),
+		cmocka_unit_test(region_cache_matches_full_walks),
 	};
 	return cmocka_run_group_tests_name("xlat", tests, NULL, NULL);
 }

@@ -234,6 +234,17 @@ def pte_read(b):
     os.unlink(out)
 
 
+# ---------------------------------------------------------------------------
+# Kernel layer (bench/kernel_bench.py): pools and modules times, and the KDBG
+# scan of the whole dump beside cat.
+
+@section("kernel")
+def kernel(b):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import kernel_bench
+    kernel_bench.report(b, NTMEM)
+
+
 def main():
     sys.stdout.reconfigure(line_buffering=True)
     if not os.path.exists(NTMEM):

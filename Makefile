@@ -36,7 +36,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-HEADERS   := $(wildcard include/ntmem/*.h src/cli/*.h tests/unit/*.h)
+HEADERS   := $(wildcard include/ntmem/*.h src/*/*.h tests/unit/*.h)
 
 FIXDIR    ?= build/fixtures
 FIXTURES  := $(FIXDIR)/.stamp

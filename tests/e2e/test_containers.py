@@ -207,5 +207,35 @@ class ElfCores(unittest.TestCase):
             self.assertEqual(len(err.strip().splitlines()), 1, err)
 
 
+class RealFileGzipped(unittest.TestCase):
+    def test_real_triage_dump_gzipped_reads_the_same(self):
+        """A third-party 64-bit triage dump, gzipped here: info is unchanged
+        but for the path and the compression."""
+        import gzip
+        import shutil
+        import tempfile
+        from common import real_file
+        src = real_file("dumps/rizin_triage_x64_19041.dmp")
+        tmp = tempfile.mkdtemp(prefix="ntmem-containers-")
+        try:
+            gz = os.path.join(tmp, "triage.dmp.gz")
+            with open(src, "rb") as fi, gzip.open(gz, "wb") as fo:
+                shutil.copyfileobj(fi, fo)
+            a = ntmem_json("info", src)["dump"]
+            b = ntmem_json("info", gz)["dump"]
+            self.assertEqual(b.pop("compression"), "gzip")
+            self.assertIsNone(a.pop("compression"))
+            a.pop("path")
+            b.pop("path")
+            self.assertEqual(a, b)
+        finally:
+            shutil.rmtree(tmp)
+
+
+class KdumpCompressed(unittest.TestCase):
+    def test_recognised_and_refused(self):
+        check_refused(self, C + "bad/header-only.kdump", "format: kdump-compressed")
+
+
 if __name__ == "__main__":
     unittest.main()

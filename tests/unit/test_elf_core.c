@@ -347,6 +347,26 @@ static void gzipped_core_opens(void **state)
 	free(c.buf);
 }
 
+static void kdump_compressed_files_are_named(void **state)
+{
+	static const char *const heads[] = { "KDUMP   ", "DISKDUMP", "makedumpfile" };
+	uint8_t buf[4096];
+	nm_source *src;
+	nm_error err;
+
+	(void)state;
+	for (unsigned i = 0; i < 3; i++) {
+		memset(buf, 0, sizeof(buf));
+		memcpy(buf, heads[i], strlen(heads[i]));
+		assert_int_equal(nm_source_open_buffer(buf, sizeof(buf), false, &src, &err), -1);
+		assert_string_equal(err.what, "format");
+		assert_non_null(strstr(err.why, "kdump-compressed"));
+		/* Eight bytes alone must be refused the same way, not read. */
+		assert_int_equal(nm_source_open_buffer(buf, strlen(heads[i]), false, &src, &err), -1);
+		assert_string_equal(err.what, "format");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +375,7 @@ int main(void)
 		cmocka_unit_test(qemu_note_gives_dtb_and_pae),
 		cmocka_unit_test(bad_headers_are_refused),
 		cmocka_unit_test(gzipped_core_opens),
+		cmocka_unit_test(kdump_compressed_files_are_named),
 	};
 
 	return cmocka_run_group_tests_name("elf_core", tests, NULL, NULL);

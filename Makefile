@@ -42,7 +42,7 @@ FIXDIR    ?= build/fixtures
 FIXTURES  := $(FIXDIR)/.stamp
 DEMO_DUMP := $(FIXDIR)/xp-sp2-seed-full.dmp
 
-.PHONY: all deps demo check unit e2e fixtures corpus check-sanitize check-valgrind bench fuzz fuzz-bins build-fuzz-bins check-fuzz clean
+.PHONY: all deps demo check check-fixtures unit e2e fixtures corpus check-sanitize check-valgrind bench fuzz fuzz-bins build-fuzz-bins check-fuzz clean
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/ntmem
@@ -102,10 +102,14 @@ e2e: $(BUILD)/ntmem $(FIXTURES)
 # fuzz target for a short run, and the e2e suite once under valgrind
 # (docs/robustness.md; about 5 minutes of CPU for the valgrind stage).
 check: deps
-	$(MAKE) unit e2e
+	$(MAKE) check-fixtures unit e2e
 	$(MAKE) check-sanitize
 	$(MAKE) check-fuzz
 	$(MAKE) check-valgrind
+
+# The generator checks its own output with a reader of its own.
+check-fixtures:
+	$(PYTHON) -m unittest discover -s fixtures/tests
 
 check-sanitize:
 	$(MAKE) BUILD=build-asan SANITIZE=1 unit e2e

@@ -93,26 +93,14 @@ int cmd_modules(const struct cli *c)
 	nm_source *src = NULL;
 	struct nm_kernel k;
 	struct nm_module_list l = { 0 };
-	struct nm_pool_map *m = calloc(1, sizeof(*m));
+	struct nm_pool_map *m;
 	nm_error err = { { 0 }, { 0 } };
-	int rc;
+	int rc = cli_open_pool_map(c, &src, &k, &m);
 
-	if (!m)
-		return cli_fail_usage("out of memory");
-	if (c->argc > 0) {
-		free(m);
-		return cli_fail_usage("modules: unexpected argument '%s'", c->argv[0]);
-	}
-	rc = cli_open_kernel(c, &src, &k);
-	if (rc != CLI_EXIT_OK) {
-		free(m);
+	if (rc != CLI_EXIT_OK)
 		return rc;
-	}
-	if (k.has_kdbg) {
-		nm_pools_read(&k, m, &err);
-		if (nm_modules_read(&k, &l, &err) != 0)
-			l.incomplete = true;
-	}
+	if (k.has_kdbg && nm_modules_read(&k, &l, &err) != 0)
+		l.incomplete = true;
 	if (c->json)
 		print_json(c, &k, &l, m);
 	else

@@ -1,6 +1,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "cli.h"
 
 int cli_open_source(const struct cli *c, nm_source **src)
@@ -83,5 +85,30 @@ int cli_open_kernel(const struct cli *c, nm_source **src, struct nm_kernel *k)
 	}
 	if (!k->has_kdbg)
 		cli_warn(c, "%s: %s", k->kdbg_error.what, k->kdbg_error.why);
+	return CLI_EXIT_OK;
+}
+
+int cli_open_pool_map(const struct cli *c, nm_source **src, struct nm_kernel *k,
+		      struct nm_pool_map **map)
+{
+	nm_error err = { { 0 }, { 0 } };
+	int rc;
+
+	*map = NULL;
+	if (c->argc > 0)
+		return cli_fail_usage("%s: unexpected argument '%s'", c->command, c->argv[0]);
+	/* Heap, not stack: the map is large and every command that names
+	 * regions holds one. */
+	*map = calloc(1, sizeof(**map));
+	if (!*map)
+		return cli_fail_usage("out of memory");
+	rc = cli_open_kernel(c, src, k);
+	if (rc != CLI_EXIT_OK) {
+		free(*map);
+		*map = NULL;
+		return rc;
+	}
+	if (k->has_kdbg)
+		nm_pools_read(k, *map, &err);
 	return CLI_EXIT_OK;
 }

@@ -63,3 +63,18 @@ def real_file(relpath):
 def hexs(v):
     """The contract's address spelling: lowercase 0x hex."""
     return "0x%x" % v
+
+
+def check_each_fixture(test, dumps, check, what):
+    """Runs CHECK(name) on each of DUMPS as a subtest; a fixture not generated
+    is reported and passed over, and the test is skipped when none was."""
+    ran = 0
+    for name in dumps:
+        with test.subTest(dump=name):
+            try:
+                check(name)
+                ran += 1
+            except unittest.SkipTest as e:
+                print("skipped %s: %s" % (name, e))
+    if ran == 0:
+        test.skipTest("no %s fixture generated yet" % what)

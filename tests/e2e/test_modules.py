@@ -2,7 +2,7 @@
 region of each image), and the exit status of lists that cannot be walked."""
 import unittest
 
-from common import fixture, manifest, ntmem_json, run_ntmem
+from common import check_each_fixture, fixture, manifest, ntmem_json, run_ntmem
 
 DUMPS = [
     "xp-sp2-seed-full.dmp",
@@ -36,16 +36,7 @@ class ModulesMatchManifests(unittest.TestCase):
         self.assertEqual(doc["complete"], expect == 0, name)
 
     def test_each_fixture(self):
-        ran = 0
-        for name in DUMPS:
-            with self.subTest(dump=name):
-                try:
-                    self.check(name)
-                    ran += 1
-                except unittest.SkipTest as e:
-                    print("skipped %s: %s" % (name, e))
-        if ran == 0:
-            self.skipTest("no modules fixture generated yet")
+        check_each_fixture(self, DUMPS, self.check, "modules")
 
 
 class SeedThreadDrivers(unittest.TestCase):

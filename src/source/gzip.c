@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -53,23 +55,55 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
-/* Writes N bytes at OFF; zero blocks are skipped so that the mostly empty
- * pages of a memory image cost no disk (the final ftruncate fills them). */
-static int write_out(int fd, const uint8_t *p, size_t n, uint64_t off, nm_error *err)
+/* A hostile 62 MiB file inflates to 64 GiB of non-zero bytes, so the bytes
+ * that reach the disk are also held to half of what its file system had free
+ * when inflation began: a dump may fill a disk no more than a copy of it
+ * would, and never to the last block. Files that are not on a file system
+ * (a pipe, /dev/full) have no such budget beyond LIMIT. */
+uint64_t nm_temp_disk_budget(int fd)
 {
-	for (size_t done = 0; done < n;) {
-		size_t block = n - done < HOLE_BLOCK ? n - done : HOLE_BLOCK;
-		ssize_t w;
+	struct statvfs vfs;
+	struct stat st;
 
-		if (all_zero(p + done, block)) {
-			done += block;
-			continue;
-		}
-		w = pwrite(fd, p + done, block, (off_t)(off + done));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || fstatvfs(fd, &vfs) != 0)
+		return UINT64_MAX;
+	return (uint64_t)vfs.f_bavail * vfs.f_frsize / 2;
+}
+
+struct inflated_copy {
+	int fd;
+	uint64_t written;	/* bytes that took disk space: non-zero blocks */
+	uint64_t budget;	/* at most this many */
+};
+
+static int write_block(struct inflated_copy *out, const uint8_t *p, size_t n, uint64_t off,
+		       nm_error *err)
+{
+	if (n > out->budget - out->written)
+		return nm_fail(err, "gzip", "the inflated copy needs more than %llu MiB in %s, half of its free space",
+			       (unsigned long long)(out->budget >> 20), temp_dir());
+	for (size_t done = 0; done < n; ) {
+		ssize_t w = pwrite(out->fd, p + done, n - done, (off_t)(off + done));
+
 		if (w <= 0)
 			return nm_fail(err, "gzip", "cannot write the inflated copy in %s: %s", temp_dir(),
 				       w < 0 ? strerror(errno) : "no progress");
 		done += (size_t)w;
+	}
+	out->written += n;
+	return 0;
+}
+
+/* Writes N bytes at OFF; zero blocks are skipped so that the mostly empty
+ * pages of a memory image cost no disk (the final ftruncate fills them). */
+static int write_out(struct inflated_copy *out, const uint8_t *p, size_t n, uint64_t off, nm_error *err)
+{
+	for (size_t done = 0; done < n; ) {
+		size_t block = n - done < HOLE_BLOCK ? n - done : HOLE_BLOCK;
+
+		if (!all_zero(p + done, block) && write_block(out, p + done, block, off + done, err) != 0)
+			return -1;
+		done += block;
 	}
 	return 0;
 }
@@ -100,8 +134,8 @@ static int inflate_error(int zrc, const z_stream *z, nm_error *err)
 /* Inflates every member of the gzip data GZ into FD from offset 0. The loop
  * ends because each turn consumes input or produces output, and output is
  * bounded by LIMIT. */
-static int inflate_members(z_stream *z, const uint8_t *gz, size_t len, int fd, uint64_t limit,
-			   uint8_t *buf, uint64_t *out_len, nm_error *err)
+static int inflate_members(z_stream *z, const uint8_t *gz, size_t len, struct inflated_copy *out,
+			   uint64_t limit, uint8_t *buf, uint64_t *out_len, nm_error *err)
 {
 	uint64_t total = 0;
 
@@ -118,7 +152,7 @@ static int inflate_members(z_stream *z, const uint8_t *gz, size_t len, int fd, u
 		if (produced > limit - total)
 			return nm_fail(err, "gzip", "inflates to more than the %llu GiB limit",
 				       (unsigned long long)(limit >> 30));
-		if (write_out(fd, buf, produced, total, err) != 0)
+		if (write_out(out, buf, produced, total, err) != 0)
 			return -1;
 		total += produced;
 		if (zrc == Z_STREAM_END) {
@@ -137,8 +171,9 @@ static int inflate_members(z_stream *z, const uint8_t *gz, size_t len, int fd, u
 }
 
 int nm_gzip_inflate_to_fd(const uint8_t *gz, size_t len, int fd, uint64_t limit,
-			  uint64_t *out_len, nm_error *err)
+			  uint64_t disk_budget, uint64_t *out_len, nm_error *err)
 {
+	struct inflated_copy out = { fd, 0, disk_budget };
 	z_stream z;
 	uint8_t *buf = malloc(CHUNK);
 	int rc;
@@ -159,7 +194,7 @@ int nm_gzip_inflate_to_fd(const uint8_t *gz, size_t len, int fd, uint64_t limit,
 		free(buf);
 		return nm_fail(err, "gzip", "compressed files above 1 GiB are not read (inflate it first)");
 	}
-	rc = inflate_members(&z, gz, len, fd, limit, buf, out_len, err);
+	rc = inflate_members(&z, gz, len, &out, limit, buf, out_len, err);
 	inflateEnd(&z);
 	free(buf);
 	if (rc == 0 && ftruncate(fd, (off_t)*out_len) != 0)
@@ -177,7 +212,7 @@ static int inflate_and_map(const uint8_t *gz, size_t len, int *fd, const uint8_t
 	*fd = nm_temp_file(err);
 	if (*fd < 0)
 		return -1;
-	if (nm_gzip_inflate_to_fd(gz, len, *fd, NM_GZIP_MAX_INFLATED, &n, err) != 0)
+	if (nm_gzip_inflate_to_fd(gz, len, *fd, NM_GZIP_MAX_INFLATED, nm_temp_disk_budget(*fd), &n, err) != 0)
 		goto fail;
 	if (n == 0) {
 		nm_fail(err, "gzip stream", "inflates to nothing");

@@ -87,9 +87,13 @@ int nm_container_open_inner(int fd, const uint8_t *data, size_t len, bool raw,
 
 bool nm_gzip_magic(const uint8_t *data, size_t len);
 int nm_gzip_open(const uint8_t *gz, size_t len, bool raw, struct nm_source **out, nm_error *err);
-/* Inflates gzip data into FD, refusing output beyond LIMIT bytes. */
+/* Inflates gzip data into FD, refusing output beyond LIMIT bytes or more
+ * than DISK_BUDGET bytes of it that are not zero (zero blocks are holes). */
 int nm_gzip_inflate_to_fd(const uint8_t *gz, size_t len, int fd, uint64_t limit,
-			  uint64_t *out_len, nm_error *err);
+			  uint64_t disk_budget, uint64_t *out_len, nm_error *err);
+/* The disk an inflated copy in FD may take: half the free space of its file
+ * system, UINT64_MAX when FD is not a file on one. */
+uint64_t nm_temp_disk_budget(int fd);
 /* An unlinked temporary file in $TMPDIR or /tmp, or -1 with ERR set. */
 int nm_temp_file(nm_error *err);
 

@@ -176,14 +176,47 @@ static void output_is_bounded(void **state)
 	gzip_append(&gz, img, 4 * PAGE);
 	fd = nm_temp_file(&err);
 	assert_true(fd >= 0);
-	assert_int_equal(nm_gzip_inflate_to_fd(gz.buf, gz.len, fd, 4 * PAGE, &n, &err), 0);
+	assert_int_equal(nm_gzip_inflate_to_fd(gz.buf, gz.len, fd, 4 * PAGE, UINT64_MAX, &n, &err), 0);
 	assert_int_equal(n, 4 * PAGE);
 	assert_int_equal(lseek(fd, 0, SEEK_END), 4 * PAGE);
-	assert_int_equal(nm_gzip_inflate_to_fd(gz.buf, gz.len, fd, 4 * PAGE - 1, &n, &err), -1);
+	assert_int_equal(nm_gzip_inflate_to_fd(gz.buf, gz.len, fd, 4 * PAGE - 1, UINT64_MAX, &n, &err), -1);
 	assert_string_equal(err.what, "gzip");
 	assert_non_null(strstr(err.why, "limit"));
 	close(fd);
 	free(gz.buf);
+	free(img);
+}
+
+/* Only blocks that are not zero take disk, and only they count against the
+ * budget: an image of zeros inflates with a budget of nothing. */
+static void disk_use_is_bounded(void **state)
+{
+	uint8_t *img = raw_image(32);
+	uint8_t *zeros = calloc(32, PAGE);
+	struct blob gz = { NULL, 0 }, gz0 = { NULL, 0 };
+	uint64_t n = 0;
+	nm_error err;
+	int fd;
+
+	(void)state;
+	assert_non_null(zeros);
+	gzip_append(&gz, img, 32 * PAGE);
+	gzip_append(&gz0, zeros, 32 * PAGE);
+	fd = nm_temp_file(&err);
+	assert_true(fd >= 0);
+	assert_true(nm_temp_disk_budget(fd) > 0);
+	assert_true(nm_temp_disk_budget(fd) < UINT64_MAX);
+	assert_int_equal(nm_gzip_inflate_to_fd(gz.buf, gz.len, fd, UINT64_MAX, 32 * PAGE, &n, &err), 0);
+	assert_int_equal(n, 32 * PAGE);
+	assert_int_equal(nm_gzip_inflate_to_fd(gz.buf, gz.len, fd, UINT64_MAX, 32 * PAGE - 1, &n, &err), -1);
+	assert_string_equal(err.what, "gzip");
+	assert_non_null(strstr(err.why, "free space"));
+	assert_int_equal(nm_gzip_inflate_to_fd(gz0.buf, gz0.len, fd, UINT64_MAX, 0, &n, &err), 0);
+	assert_int_equal(n, 32 * PAGE);
+	close(fd);
+	free(gz.buf);
+	free(gz0.buf);
+	free(zeros);
 	free(img);
 }
 
@@ -199,7 +232,7 @@ static void full_disk_is_reported(void **state)
 	if (fd < 0)
 		skip();
 	gzip_append(&gz, img, 4 * PAGE);
-	assert_int_equal(nm_gzip_inflate_to_fd(gz.buf, gz.len, fd, NM_GZIP_MAX_INFLATED, &n, &err), -1);
+	assert_int_equal(nm_gzip_inflate_to_fd(gz.buf, gz.len, fd, NM_GZIP_MAX_INFLATED, UINT64_MAX, &n, &err), -1);
 	assert_string_equal(err.what, "gzip");
 	assert_non_null(strstr(err.why, "cannot write"));
 	close(fd);
@@ -237,6 +270,7 @@ int main(void)
 		cmocka_unit_test(members_are_concatenated),
 		cmocka_unit_test(bad_streams_are_refused),
 		cmocka_unit_test(output_is_bounded),
+		cmocka_unit_test(disk_use_is_bounded),
 		cmocka_unit_test(full_disk_is_reported),
 		cmocka_unit_test(zero_pages_read_back_as_zeros),
 	};

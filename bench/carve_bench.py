@@ -39,7 +39,8 @@ def _children_cpu():
 
 def _carve_seconds(ntmem, path, out):
     """Median wall and CPU (user + system) time of a full carve, and the image
-    bytes it carved. CPU time is what "one core" means on a busy machine."""
+    bytes it carved. CPU time is what "one core" means on a busy machine.
+    The last run's files are left in OUT/last for the copy baseline."""
     times, cpus, users, image_bytes, modules = [], [], [], 0, 0
     os.makedirs(out, exist_ok=True)
     for i in range(RUNS + 1):
@@ -64,8 +65,28 @@ def _carve_seconds(ntmem, path, out):
             times.append(elapsed)
             cpus.append(cpu)
             users.append(user)
-    shutil.rmtree(out, ignore_errors=True)
+    os.rename(os.path.join(out, "run%d" % RUNS), os.path.join(out, "last"))
     return statistics.median(times), statistics.median(cpus), statistics.median(users), image_bytes, modules
+
+
+def _copy_seconds(out):
+    """Median wall and CPU time of `cp -r` of the carve's own output: the same
+    files with the same bytes (holes included) written by a tool that does
+    nothing else, i.e. this machine's floor for a carve's file writes."""
+    src, times, cpus = os.path.join(out, "last"), [], []
+    for i in range(RUNS + 1):
+        shutil.rmtree(os.path.join(out, "copy%d" % (i - 1)), ignore_errors=True)
+        cpu0 = _children_cpu()
+        start = time.perf_counter()
+        subprocess.run(["cp", "-r", "--sparse=always", src, os.path.join(out, "copy%d" % i)], check=True)
+        elapsed = time.perf_counter() - start
+        cpu1 = _children_cpu()
+        if i:
+            times.append(elapsed)
+            cpus.append((cpu1[0] + cpu1[1]) - (cpu0[0] + cpu0[1]))
+    files = len(os.listdir(src))
+    written = sum(os.stat(os.path.join(src, f)).st_blocks * 512 for f in os.listdir(src))
+    return statistics.median(times), statistics.median(cpus), files, written
 
 
 def find_dump(dirs):
@@ -93,6 +114,8 @@ def bench_carve(ntmem, fixtures, work):
     base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else work
     out = os.path.join(base, "ntmem-bench-carve-%d" % os.getpid())
     seconds, cpu, user, image_bytes, modules = _carve_seconds(ntmem, path, out)
+    cp_seconds, cp_cpu, files, written = _copy_seconds(out)
+    shutil.rmtree(out, ignore_errors=True)
     cat = _cat_seconds(path)
     size = os.path.getsize(path)
     rate, cpu_rate = image_bytes / seconds, image_bytes / max(cpu, 1e-6)
@@ -107,6 +130,10 @@ def bench_carve(ntmem, fixtures, work):
                  "target >= 1 GB/s on one core (CPU): %s"
                  % (os.path.basename(path), size / 2**20, cat, cat_rate / 1e9, rate / cat_rate,
                     "met" if cpu_rate >= 1e9 else "NOT met"))
+    lines.append("carve: floor: cp -r of the carve's output (%d files, %.1f MiB on disk): wall %.3f s, "
+                 "CPU %.3f s = %.2f GB/s of image bytes; carve/cp CPU ratio %.2f"
+                 % (files, written / 2**20, cp_seconds, cp_cpu, image_bytes / max(cp_cpu, 1e-6) / 1e9,
+                    cpu / max(cp_cpu, 1e-6)))
     return lines
 
 

@@ -56,6 +56,7 @@ struct nm_carve_page {
 	uint8_t reason;			/* enum nm_hole_reason */
 	uint8_t pagefile_number;
 	bool has_pa;
+	bool zeros;			/* bytes is not NULL and all of the page's bytes are 0 */
 	int16_t section;		/* index into pe.sections covering the page start, or -1 */
 };
 

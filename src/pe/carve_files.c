@@ -95,17 +95,20 @@ int nm_outdir_create(int dirfd, const char *name, bool force, int *fd, nm_error 
 	return 0;
 }
 
-/* Writes every byte of IOV[0..n), resuming after short writes. */
-static int write_iov(int fd, struct iovec *iov, int n, nm_error *err)
+/* Writes every byte of IOV[0..n) at OFF, resuming after short writes. */
+static int write_iov_at(int fd, struct iovec *iov, int n, uint64_t off, nm_error *err)
 {
 	while (n > 0) {
-		ssize_t w = writev(fd, iov, n);
+		ssize_t w = pwritev(fd, iov, n, (off_t)off);
 
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
 			return nm_fail(err, "output", "write failed: %s", strerror(errno));
 		}
+		if (w == 0)
+			return nm_fail(err, "output", "write failed: no progress");
+		off += (uint64_t)w;
 		while (n > 0 && (size_t)w >= iov->iov_len) {
 			w -= (ssize_t)iov->iov_len;
 			iov++;
@@ -121,19 +124,38 @@ static int write_iov(int fd, struct iovec *iov, int n, nm_error *err)
 
 #define IOV_BATCH 512
 
-/* With a zero fill byte a hole is skipped with lseek instead of written:
- * the file reads back the same, the page cache holds less, and the write
- * cost (most of a carve's time) shrinks by the share of holes. */
-static bool is_sparse_hole(const struct nm_carve *c, unsigned i, uint8_t fill, uint32_t header_len)
+/* Pages that would be written as zeros are not written at all: the file is
+ * sized once at the end, so they read back as zeros, the page cache holds
+ * less, and the copy into it (most of a carve's time) shrinks by their
+ * share. A header page being rewritten is always written. */
+static bool is_sparse(const struct nm_carve *c, unsigned i, uint8_t fill, uint32_t header_len)
 {
-	return fill == 0 && !c->pages[i].bytes && i * 4096u >= header_len;
+	const struct nm_carve_page *p = &c->pages[i];
+
+	if (i * 4096u < header_len)
+		return false;
+	return p->bytes ? p->zeros : fill == 0;
 }
 
-static int skip_bytes(int fd, uint32_t n, nm_error *err)
+/* Appends page I's bytes to IOV (two vectors where HEADER covers part of
+ * it); returns the number of vectors added. */
+static int page_vectors(const struct nm_carve *c, unsigned i, const uint8_t *fill_page,
+			const uint8_t *header, uint32_t header_len, struct iovec *iov)
 {
-	if (lseek(fd, n, SEEK_CUR) < 0)
-		return nm_fail(err, "output", "seek failed: %s", strerror(errno));
-	return 0;
+	uint32_t start = i * 4096u, len = nm_carve_page_len(c, i), skip = 0;
+	const uint8_t *bytes = c->pages[i].bytes ? c->pages[i].bytes : fill_page;
+	int n = 0;
+
+	if (header && start < header_len) {
+		skip = header_len - start < len ? header_len - start : len;
+		iov[n].iov_base = (void *)(header + start);
+		iov[n++].iov_len = skip;
+	}
+	if (skip < len) {
+		iov[n].iov_base = (void *)(bytes + skip);
+		iov[n++].iov_len = len - skip;
+	}
+	return n;
 }
 
 int nm_carve_write_image(int fd, const struct nm_carve *c, uint8_t fill,
@@ -147,32 +169,19 @@ int nm_carve_write_image(int fd, const struct nm_carve *c, uint8_t fill,
 	if (!header || header_len > c->size)
 		header_len = header ? c->size : 0;
 	while (i < c->npages) {
+		uint64_t at = (uint64_t)i * 4096u;
 		int n = 0;
 
-		if (is_sparse_hole(c, i, fill, header_len)) {
-			if (skip_bytes(fd, nm_carve_page_len(c, i), err) != 0)
-				return -1;
+		if (is_sparse(c, i, fill, header_len)) {
 			i++;
 			continue;
 		}
-		for (; i < c->npages && n < IOV_BATCH && !is_sparse_hole(c, i, fill, header_len); i++) {
-			uint32_t start = i * 4096u, len = nm_carve_page_len(c, i), skip = 0;
-			const uint8_t *bytes = c->pages[i].bytes ? c->pages[i].bytes : fill_page;
-
-			if (header && start < header_len) {
-				skip = header_len - start < len ? header_len - start : len;
-				iov[n].iov_base = (void *)(header + start);
-				iov[n++].iov_len = skip;
-			}
-			if (skip < len) {
-				iov[n].iov_base = (void *)(bytes + skip);
-				iov[n++].iov_len = len - skip;
-			}
-		}
-		if (write_iov(fd, iov, n, err) != 0)
+		for (; i < c->npages && n < IOV_BATCH && !is_sparse(c, i, fill, header_len); i++)
+			n += page_vectors(c, i, fill_page, header, header_len, iov + n);
+		if (write_iov_at(fd, iov, n, at, err) != 0)
 			return -1;
 	}
-	/* A trailing hole was skipped: the size must still be the image's. */
+	/* Skipped pages at the end: the size must still be the image's. */
 	if (ftruncate(fd, c->size) != 0)
 		return nm_fail(err, "output", "cannot set the file size: %s", strerror(errno));
 	return 0;

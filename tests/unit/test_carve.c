@@ -6,6 +6,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ntmem/carve_files.h>
 #include <ntmem/reloc.h>
 
 #include "pe_builder.h"
@@ -225,6 +230,52 @@ static void demand_zero_and_prototypes(void **state)
 	nm_carve_free(&c);
 }
 
+/* A page whose bytes are all zero (data or demand-zero) is not written but
+ * reads back as zeros; a hole is still the fill byte. */
+static void pages_of_zeros_are_left_sparse(void **state)
+{
+	static const uint8_t zero[4096];
+	char path[] = "/tmp/ntmem-sparse-XXXXXX";
+	uint8_t back[7 * 4096];
+	struct nm_carve c;
+	struct stat st;
+	nm_error err;
+	int fd;
+
+	(void)state;
+	all_valid();
+	memset(image + 6 * 4096, 0, 4096);
+	pages[1].state = NM_PAGE_DEMAND_ZERO;
+	pages[1].bytes = zero;
+	set_page(4, NM_PAGE_NOT_MAPPED, false);
+	carve(&c, false);
+	assert_true(c.pages[1].zeros);
+	assert_true(c.pages[6].zeros);
+	assert_false(c.pages[4].zeros);
+	assert_false(c.pages[0].zeros);
+	assert_false(c.pages[2].zeros);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(nm_carve_write_image(fd, &c, 0xCC, NULL, 0, &err), 0);
+	assert_int_equal(pread(fd, back, sizeof(back), 0), (ssize_t)sizeof(back));
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, sizeof(image));
+	assert_true((uint64_t)st.st_blocks * 512 <= sizeof(image) - 2 * 4096);
+	close(fd);
+	for (unsigned i = 0; i < 7; i++) {
+		const uint8_t *want = i == 1 || i == 6 ? zero : image + i * 4096;
+
+		if (i == 4) {
+			for (unsigned b = 0; b < 4096; b++)
+				assert_int_equal(back[i * 4096 + b], 0xCC);
+		} else {
+			assert_memory_equal(back + i * 4096, want, 4096);
+		}
+	}
+	nm_carve_free(&c);
+}
+
 static void refuses_impossible_sizes(void **state)
 {
 	struct nm_page_reader r;
@@ -314,6 +365,7 @@ int main(void)
 		cmocka_unit_test(garbage_header_page_is_invalid),
 		cmocka_unit_test(stale_pages_are_holes_unless_kept),
 		cmocka_unit_test(demand_zero_and_prototypes),
+		cmocka_unit_test(pages_of_zeros_are_left_sparse),
 		cmocka_unit_test(refuses_impossible_sizes),
 		cmocka_unit_test(partial_last_page),
 		cmocka_unit_test(packed_sections_share_pages),

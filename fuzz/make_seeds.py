@@ -36,9 +36,29 @@ def u64(v):
     return struct.pack("<Q", v)
 
 
+def system_va_seeds():
+    """A MiSystemVaType array (reference §6.2) in a small kernel image, once
+    in place and once behind a pointer into the pool slice; PAE and not."""
+    made = []
+    for pae in (1, 0):
+        shift, entries = (21, 0x400) if pae else (22, 0x200)
+        kernel, pfn, driver = 0x82A00000, 0x83400000, 0xF7E80000
+        types = bytearray(entries)
+        for va, t in ((kernel, 3), (pfn, 4), (0x83800000, 5), (0x8C000000, 6), (driver, 12)):
+            types[(va - 0x80000000) >> shift] = t
+        pde = b"".join(u64(0x1000063 if t else 0) if pae else u32(0x1000063 if t else 0) for t in types)
+        clues = u32(kernel) + u32(pfn) + u32(7601) + u32(0) + u8(2) + u32(kernel) + u32(0x3000) + u32(driver) + u32(0x1000)
+        image = bytes(0x100) + bytes(types) + bytes(0x3000 - 0x100 - entries)
+        made.append(u8(pae | 2) + clues + u32(len(pde)) + pde + u32(0) + image)
+        pointer = u32(0x83800000) + bytes(0x1000 - 4)
+        made.append(u8(pae | 2) + clues + u32(len(pde)) + pde + u32(entries) + bytes(types) + pointer)
+    return made
+
+
 def seeds():
     out = {t: [] for t in ("fuzz_source", "fuzz_xlat", "fuzz_kdbg", "fuzz_kernel", "fuzz_pe",
-                           "fuzz_cli", "fuzz_carve", "fuzz_reloc")}
+                           "fuzz_cli", "fuzz_carve", "fuzz_reloc", "fuzz_system_va")}
+    out["fuzz_system_va"] = system_va_seeds()
     driver = c.build_pe(0x10000, [
         (".text", 0x1000, 0x600, c.SCN_CODE | c.SCN_EXEC | c.SCN_READ),
         ("PAGE", 0x2000, 0x200, c.SCN_CODE | c.SCN_EXEC | c.SCN_READ),

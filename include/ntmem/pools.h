@@ -7,9 +7,12 @@
 #include <stdint.h>
 
 #include <ntmem/kernel.h>
+#include <ntmem/system_va.h>
 
 #define NM_MAX_POOL_VARIABLES 32
-#define NM_MAX_REGIONS 24
+/* Enough for the fixed map and for the runs of a MiSystemVaType array on a
+ * busy system; runs past it are counted in regions_dropped. */
+#define NM_MAX_REGIONS 160
 
 struct nm_kernel_variable {
 	const char *name;		/* "MmNonPagedPoolStart" */
@@ -42,13 +45,19 @@ struct nm_pool_map {
 	 * (the variables read as limits), not a map of where it is. */
 	unsigned nlimits;
 	struct nm_region limits[NM_MAX_REGIONS];
+	/* Vista and later: the kernel's own map of system space, when found;
+	 * the regions then come from it. */
+	uint32_t build;			/* names the MiSystemVaType values */
+	struct nm_system_va_map va_types;
+	unsigned regions_dropped;	/* regions beyond NM_MAX_REGIONS */
 	bool incomplete;		/* a variable could not be read (exit 3) */
 };
 
 int nm_pools_read(struct nm_kernel *k, struct nm_pool_map *out, nm_error *err);
 
-/* Derives regions, limits and overlaps from the variables already in M;
- * MEM is probed for the initial non-paged pool (docs/address-space.md). */
+/* Derives regions, limits and overlaps from the variables (and, when found,
+ * the MiSystemVaType map) already in M; MEM is probed for the initial
+ * non-paged pool (docs/address-space.md). */
 void nm_pools_derive(struct nm_pool_map *m, const struct nm_vmem *mem, bool pae);
 
 /* The value of variable NAME in M; false when absent or unreadable. */

@@ -68,6 +68,14 @@ static json_t *overlaps_json(const struct nm_pool_map *m)
 	return a;
 }
 
+static json_t *system_va_type_json(const struct nm_system_va_map *v)
+{
+	if (!v->found)
+		return json_pack("{s:b, s:s}", "found", 0, "why", v->why);
+	return json_pack("{s:b, s:o, s:I, s:I}", "found", 1, "address", cli_json_hex(v->address),
+			 "entries", (json_int_t)v->entries, "entry_size", (json_int_t)1 << v->shift);
+}
+
 static int print_json(const struct cli *c, const struct nm_kernel *k, const struct nm_pool_map *m)
 {
 	json_t *doc = cli_json_document(c), *states, *addresses, *gaps = json_array();
@@ -80,8 +88,12 @@ static int print_json(const struct cli *c, const struct nm_kernel *k, const stru
 	json_object_set_new(doc, "gaps", gaps);
 	json_object_set_new(doc, "overlaps", overlaps_json(m));
 	json_object_set_new(doc, "dynamic_va", json_boolean(m->dynamic_va));
-	if (m->dynamic_va)
+	if (m->dynamic_va) {
 		json_object_set_new(doc, "limits", regions_json(m->limits, m->nlimits));
+		json_object_set_new(doc, "system_va_type", system_va_type_json(&m->va_types));
+	}
+	if (m->regions_dropped)
+		json_object_set_new(doc, "regions_dropped", json_integer(m->regions_dropped));
 	if (k->has_kdbg)
 		json_object_set_new(doc, "kdbg", json_pack("{s:o, s:s, s:I}", "va", cli_json_hex(k->kdbg.va),
 							    "source", nm_kdbg_source_name(k->kdbg.source),
@@ -184,7 +196,15 @@ static int print_text(const struct nm_kernel *k, const struct nm_pool_map *m)
 		printf("  no KDBG: %s: %s\n", k->kdbg_error.what, k->kdbg_error.why);
 		return CLI_EXIT_OK;
 	}
+	if (m->dynamic_va && m->va_types.found)
+		printf("  (the kernel's own map: MiSystemVaType at %08x, %u entries of %u MiB)\n",
+		       m->va_types.address, m->va_types.entries, 1u << (m->va_types.shift - 20));
+	else if (m->dynamic_va)
+		printf("  (MiSystemVaType not found: %s; only the fixed regions are placed)\n", m->va_types.why);
 	print_map(m);
+	if (m->regions_dropped)
+		printf("  ... and %u more regions not shown (at most %u are kept)\n", m->regions_dropped,
+		       NM_MAX_REGIONS);
 	if (m->dynamic_va && m->nlimits) {
 		printf("\nLimits (this version places pool and system PTEs on demand; these are bounds,\n"
 		       "not a map):\n");

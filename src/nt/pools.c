@@ -1,6 +1,8 @@
 /* Reading the kernel variables behind the address-space map. */
+#include <stdlib.h>
 #include <string.h>
 
+#include <ntmem/modules.h>
 #include <ntmem/pools.h>
 
 struct variable_slot {
@@ -54,6 +56,38 @@ static void read_variables(struct nm_kernel *k, const struct nm_vmem *mem, struc
 	}
 }
 
+/* The clues MiSystemVaType is checked against come from the module list:
+ * the kernel's own image (the entry at KernBase) and every loaded image. */
+static void locate_system_va_types(struct nm_kernel *k, const struct nm_vmem *mem, struct nm_pool_map *m)
+{
+	struct nm_system_va_clues clues = { .kernel_base = k->kernel_base, .build = k->build };
+	struct nm_module_list list = { 0 };
+	uint32_t *base = NULL, *size = NULL;
+	nm_error err;
+
+	nm_pools_value(m, "MmPfnDatabase", &clues.pfn_database);
+	if (nm_modules_walk(mem, nm_kdbg_slot(&k->kdbg, NM_KDBG_PS_LOADED_MODULE_LIST), &list, &err) == 0 &&
+	    list.count) {
+		base = calloc(list.count, sizeof(*base));
+		size = calloc(list.count, sizeof(*size));
+	}
+	for (unsigned i = 0; base && size && i < list.count; i++) {
+		base[i] = list.items[i].base;
+		size[i] = list.items[i].size;
+		if (list.items[i].base == k->kernel_base)
+			clues.kernel_size = list.items[i].size;
+	}
+	if (base && size) {
+		clues.nimages = list.count;
+		clues.image_base = base;
+		clues.image_size = size;
+	}
+	nm_system_va_locate(mem, &clues, k->pae, &m->va_types);
+	free(base);
+	free(size);
+	nm_modules_free(&list);
+}
+
 int nm_pools_read(struct nm_kernel *k, struct nm_pool_map *out, nm_error *err)
 {
 	struct nm_vmem mem;
@@ -63,7 +97,10 @@ int nm_pools_read(struct nm_kernel *k, struct nm_pool_map *out, nm_error *err)
 		return nm_fail(err, k->kdbg_error.what, "%s", k->kdbg_error.why);
 	mem = nm_kernel_vmem(k);
 	out->dynamic_va = k->version->dynamic_va;
+	out->build = k->build;
 	read_variables(k, &mem, out);
+	if (out->dynamic_va)
+		locate_system_va_types(k, &mem, out);
 	nm_pools_derive(out, &mem, k->pae);
 	return 0;
 }

@@ -27,7 +27,9 @@ bool nm_pools_value(const struct nm_pool_map *m, const char *name, uint32_t *val
 static void add_to(struct nm_region *list, unsigned *n, const char *name, uint64_t start,
 		   uint64_t end, const char *source)
 {
-	if (end <= start || *n >= NM_MAX_REGIONS)
+	if (end <= start)
+		return;
+	if (*n >= NM_MAX_REGIONS)
 		return;
 	list[*n].name = name;
 	list[*n].start = start;
@@ -39,7 +41,16 @@ static void add_to(struct nm_region *list, unsigned *n, const char *name, uint64
 static void add_region(struct nm_pool_map *m, const char *name, uint64_t start, uint64_t end,
 		       const char *source)
 {
+	if (end > start && m->nregions >= NM_MAX_REGIONS)
+		m->regions_dropped++;
 	add_to(m->regions, &m->nregions, name, start, end, source);
+}
+
+/* End of the page tables and hyperspace, which every 32-bit kernel keeps
+ * at fixed addresses from the self-map up. */
+static uint32_t fixed_end(bool pae)
+{
+	return SELF_MAP + (pae ? 0x800000u : 0x400000u) + 0x400000u;
 }
 
 /* Regions a 32-bit kernel keeps at fixed addresses on every version. */
@@ -146,6 +157,37 @@ static void add_boot_images(struct nm_pool_map *m)
 		add_region(m, "boot_images", start, np, "MmSystemRangeStart..MmNonPagedPoolStart");
 }
 
+static bool is_window_edge(uint64_t va, bool pae)
+{
+	return va == SELF_MAP || va == fixed_end(pae);
+}
+
+/* One region per run of equal MiSystemVaType entries; unused entries and
+ * the fixed window (already in the map) are not regions. */
+static void add_system_va_runs(struct nm_pool_map *m, bool pae)
+{
+	const struct nm_system_va_map *v = &m->va_types;
+
+	for (unsigned i = 0, j; i < v->entries; i = j) {
+		uint64_t start = nm_system_va_entry_start(v, i);
+		const char *name = nm_system_va_type_region(v->type[i], m->build);
+		char source[96];
+
+		for (j = i + 1; j < v->entries && v->type[j] == v->type[i] &&
+				!is_window_edge(nm_system_va_entry_start(v, j), pae); j++)
+			;
+		if (!name || (start >= SELF_MAP && start < fixed_end(pae)))
+			continue;
+		if (j - i == 1)
+			snprintf(source, sizeof(source), "MiSystemVaType[0x%x] = %u %s (array at 0x%x)",
+				 i, v->type[i], nm_system_va_type_name(v->type[i], m->build), v->address);
+		else
+			snprintf(source, sizeof(source), "MiSystemVaType[0x%x..0x%x] = %u %s (array at 0x%x)",
+				 i, j - 1, v->type[i], nm_system_va_type_name(v->type[i], m->build), v->address);
+		add_region(m, name, start, nm_system_va_entry_start(v, j), source);
+	}
+}
+
 static void sort_regions(struct nm_region *r, unsigned n)
 {
 	for (unsigned i = 1; i < n; i++)
@@ -174,8 +216,12 @@ static void find_overlaps(struct nm_pool_map *m)
 void nm_pools_derive(struct nm_pool_map *m, const struct nm_vmem *mem, bool pae)
 {
 	m->nregions = m->nlimits = 0;
+	m->regions_dropped = 0;
 	add_fixed(m, pae);
-	add_session(m);
+	if (m->dynamic_va && m->va_types.found)
+		add_system_va_runs(m, pae);
+	else
+		add_session(m);
 	if (m->dynamic_va) {
 		add_pair(m, m->limits, &m->nlimits, "nonpaged_pool", "MmNonPagedPoolStart",
 			 "MmNonPagedPoolEnd", false, "limit: MmNonPagedPoolStart..MmNonPagedPoolEnd");

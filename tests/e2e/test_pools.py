@@ -42,11 +42,33 @@ class PoolsMatchManifests(unittest.TestCase):
             self.assertEqual(doc["dynamic_va"], want["dynamic_va"], name)
         if doc["dynamic_va"]:
             self.assertTrue(all(l["source"].startswith("limit") for l in doc["limits"]))
+        if "system_va_type" in want:
+            got = doc["system_va_type"]
+            self.assertTrue(got["found"], "%s: %s" % (name, got.get("why")))
+            self.assertEqual((got["address"], got["entries"]),
+                             (want["system_va_type"]["address"], want["system_va_type"]["entries"]), name)
         starts = [int(r["start"], 16) for r in doc["regions"]]
         self.assertEqual(starts, sorted(starts))
 
     def test_each_fixture(self):
         check_each_fixture(self, DUMPS, self.check, "pools")
+
+
+class DynamicVaMap(unittest.TestCase):
+    def test_text_names_the_kernels_own_map(self):
+        rc, out, err = run_ntmem("pools", fixture("win7-sp1-pae-full.dmp"))
+        self.assertEqual(rc, 0, err)
+        text = out.decode()
+        self.assertIn("the kernel's own map: MiSystemVaType at", text)
+        for name in ("boot_images", "pfn_database", "nonpaged_pool", "paged_pool", "driver_images",
+                     "= 12 DriverImages", "Limits"):
+            self.assertIn(name, text)
+
+    def test_modules_are_placed_by_the_map(self):
+        doc = ntmem_json("modules", fixture("win7-sp1-pae-full.dmp"))
+        want = {m["name"]: m["region"] for m in manifest("win7-sp1-pae-full.dmp")["modules"]}
+        self.assertEqual({m["name"]: m["region"] for m in doc["modules"]}, want)
+        self.assertIn("driver_images", want.values())
 
 
 class SeedThreadAnswer(unittest.TestCase):

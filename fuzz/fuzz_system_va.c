@@ -1,0 +1,111 @@
+/* The MiSystemVaType search: the fuzzer supplies the paging mode, the
+ * clues (kernel image, PFN database, loaded images) and three slices of
+ * kernel memory: the kernel image, the page directory as the self-map shows
+ * it, and a pool area that pointers in the image may name. The map found is
+ * then turned into regions. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <ntmem/pools.h>
+#include <ntmem/system_va.h>
+
+#include "fuzz_common.h"
+
+#define POOL 0x83800000u
+#define MAX_IMAGES 8
+
+struct slices {
+	uint32_t kernel_base;
+	struct fuzz_input image, pde, pool;
+	uint32_t pde_va;
+};
+
+static const uint8_t *slice_at(const struct slices *s, uint32_t va, size_t len)
+{
+	const struct { uint32_t at; const struct fuzz_input *in; } map[3] = {
+		{ s->kernel_base, &s->image }, { s->pde_va, &s->pde }, { POOL, &s->pool },
+	};
+
+	for (int i = 0; i < 3; i++)
+		if (va >= map[i].at && va - map[i].at <= map[i].in->n && len <= map[i].in->n - (va - map[i].at))
+			return map[i].in->p + (va - map[i].at);
+	return NULL;
+}
+
+static int slice_read(void *ctx, uint32_t va, void *buf, size_t len, enum nm_page_state *state)
+{
+	const uint8_t *p = slice_at(ctx, va, len);
+
+	if (!p) {
+		*state = NM_PAGE_NOT_MAPPED;
+		return -1;
+	}
+	memcpy(buf, p, len);
+	return 0;
+}
+
+static enum nm_page_state slice_probe(void *ctx, uint32_t va, uint32_t *span)
+{
+	*span = 0x1000u - (va & 0xFFFu);
+	return slice_at(ctx, va, 1) ? NM_PAGE_VALID : NM_PAGE_NOT_MAPPED;
+}
+
+static struct fuzz_input take_slice(struct fuzz_input *in, size_t max)
+{
+	size_t n = fuzz_take_u32(in) % (max + 1);
+	struct fuzz_input s = { in->p, n < in->n ? n : in->n };
+
+	in->p += s.n;
+	in->n -= s.n;
+	return s;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_input in = { data, size };
+	uint32_t base[MAX_IMAGES], len[MAX_IMAGES];
+	struct nm_system_va_clues c;
+	struct nm_pool_map *m;
+	struct slices s;
+	struct nm_vmem mem = { slice_read, slice_probe, &s };
+	uint8_t flags = fuzz_take_u8(&in);
+	bool pae = flags & 1;
+
+	memset(&c, 0, sizeof(c));
+	c.kernel_base = fuzz_take_u32(&in);
+	c.pfn_database = fuzz_take_u32(&in);
+	c.build = fuzz_take_u32(&in);
+	c.kernel_size = fuzz_take_u32(&in);
+	c.nimages = fuzz_take_u8(&in) % (MAX_IMAGES + 1);
+	for (unsigned i = 0; i < c.nimages; i++) {
+		base[i] = fuzz_take_u32(&in);
+		len[i] = fuzz_take_u32(&in);
+	}
+	c.image_base = base;
+	c.image_size = len;
+	s.kernel_base = c.kernel_base;
+	s.pde_va = pae ? 0xC0602000u : 0xC0300800u;
+	s.pde = take_slice(&in, 0x2000);
+	s.pool = take_slice(&in, 0x2000);
+	s.image = in;
+	/* The clue says how much to scan; the memory behind it may be shorter
+	 * (flag 2: as long as the image slice). */
+	if (flags & 2)
+		c.kernel_size = (uint32_t)in.n;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return 0;
+	nm_system_va_locate(&mem, &c, pae, &m->va_types);
+	if (m->va_types.found && (m->va_types.entries != (pae ? 0x400u : 0x200u)))
+		__builtin_trap();
+	m->dynamic_va = true;
+	m->build = c.build;
+	nm_pools_derive(m, &mem, pae);
+	if (m->nregions > NM_MAX_REGIONS)
+		__builtin_trap();
+	for (unsigned i = 0; i < m->nregions; i++)
+		if (m->regions[i].end <= m->regions[i].start || !m->regions[i].name)
+			__builtin_trap();
+	free(m);
+	return 0;
+}

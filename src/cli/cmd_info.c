@@ -75,6 +75,15 @@ static void fill_view(const struct cli *c, const nm_source *src, struct info_vie
 	use_kernel_kdbg(c, src, v);
 }
 
+/* The paging mode the walks use with this DTB: the header's word, or for
+ * files that have none (raw images, ELF cores without a QEMU note) the
+ * guess from the DTB's alignment, so that `pae` and `dtb` go together. */
+static bool pae_in_use(const struct info_view *v)
+{
+	return v->f->arch == NM_ARCH_X86 && (v->dtb || !v->f->pae_unknown) ?
+	       nm_source_pae_for_dtb(v->f, v->dtb) : v->f->pae;
+}
+
 static json_t *runs_json(const struct nm_dump_facts *f)
 {
 	json_t *runs = json_array();
@@ -104,7 +113,7 @@ static json_t *dump_json(const struct cli *c, const struct info_view *v)
 		      "format", nm_format_name(f->format),
 		      "type", nm_dump_type_name(f->type),
 		      "arch", nm_arch_name(f->arch),
-		      "pae", f->pae,
+		      "pae", pae_in_use(v),
 		      "dtb", cli_json_hex(v->dtb),
 		      "kdbg", v->kdbg_source ? cli_json_hex(v->kdbg) : json_null(),
 		      "kdbg_source", v->kdbg_source ? json_string(v->kdbg_source) : json_null(),
@@ -132,7 +141,8 @@ static void print_text(const struct cli *c, const struct info_view *v)
 	       f->compression ? nm_compression_name(f->compression) : "");
 	printf("type:          %s (DumpType %u)%s\n", nm_dump_type_name(f->type), f->dump_type_value,
 	       v->memory_usable ? "" : ": no physical memory ntmem can use");
-	printf("arch:          %s%s\n", nm_arch_name(f->arch), f->pae ? " PAE" : "");
+	printf("arch:          %s%s%s\n", nm_arch_name(f->arch), pae_in_use(v) ? " PAE" : "",
+	       v->dtb && (f->type == NM_DUMP_RAW || f->pae_unknown) ? " (paging mode guessed from the DTB)" : "");
 	printf("dtb:           0x%llx\n", (unsigned long long)v->dtb);
 	if (v->kdbg_source)
 		printf("kdbg:          0x%llx (%s)\n", (unsigned long long)v->kdbg, v->kdbg_source);

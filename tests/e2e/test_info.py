@@ -62,3 +62,22 @@ class InfoMatchesManifest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PagingModeInUse(unittest.TestCase):
+    """A raw image names no paging mode: `pae` is the mode the walks use with
+    the DTB given, guessed from its alignment (a PAE root is 32-byte aligned,
+    a non-PAE one page aligned), so that `pae` and `dtb` go together."""
+
+    def test_raw_image_pae_follows_the_dtb(self):
+        path = fixture("xp-sp2-seed-pae-full.dmp")
+        for dtb, pae in (("0x319020", True), ("0x39000", False)):
+            got = ntmem_json("--raw", "--dtb", dtb, "info", path)["dump"]
+            self.assertEqual((got["format"], got["dtb"], got["pae"]), ("raw", dtb, pae))
+        rc, out, err = run_ntmem("--raw", "--dtb", "0x319020", "info", path)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("PAE (paging mode guessed from the DTB)", out.decode())
+
+    def test_header_mode_is_kept(self):
+        got = ntmem_json("--dtb", "0x39000", "info", fixture("xp-sp2-seed-pae-full.dmp"))["dump"]
+        self.assertTrue(got["pae"])

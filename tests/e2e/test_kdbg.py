@@ -42,7 +42,7 @@ class KdbgAsManifestsSay(unittest.TestCase):
 class KdbgOptions(unittest.TestCase):
     def test_forced_scan_agrees_with_header_on_every_version(self):
         for name in ("xp-sp2-seed-pae-kernel.dmp", "win2003-sp2-pae-full.dmp",
-                     "win7-sp1-pae-full.dmp"):
+                     "win7-sp1-pae-full.dmp", "vista-sp2-pae-full.dmp"):
             with self.subTest(dump=name):
                 want = manifest(name)["dump"]["kdbg"]
                 doc = ntmem_json("--kdbg", "0", "pools", fixture(name))

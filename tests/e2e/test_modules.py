@@ -11,6 +11,7 @@ DUMPS = [
     "xp-sp2-seed-pae-bitmap.dmp",
     "win2003-sp2-pae-full.dmp",
     "win7-sp1-pae-full.dmp",
+    "vista-sp2-pae-full.dmp",
     "xp-sp2-kdbg-zero.dmp",
     "xp-sp2-module-cycle.dmp",
     "xp-sp2-name-paged-out.dmp",

@@ -247,7 +247,7 @@ def pte_read(b):
 def kernel(b):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import kernel_bench
-    kernel_bench.report(b, NTMEM)
+    kernel_bench.report(b, NTMEM, [FIXTURES, BENCH_DIR])
 
 
 @section("carve")

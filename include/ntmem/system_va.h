@@ -49,8 +49,7 @@ void nm_system_va_locate(const struct nm_vmem *mem, const struct nm_system_va_cl
 			 bool pae, struct nm_system_va_map *out);
 
 /* Region name of a MI_SYSTEM_VA_TYPE value on BUILD ("paged_pool", ...);
- * NULL for 0 (unused), "system_va_type_N" style names are not made: values
- * a build does not define give NULL too. */
+ * NULL for 0 (unused) and for values the build does not define. */
 const char *nm_system_va_type_region(unsigned type, uint32_t build);
 /* The value's name as the kernel's headers spell it ("PagedPool"), or NULL. */
 const char *nm_system_va_type_name(unsigned type, uint32_t build);

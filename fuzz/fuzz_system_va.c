@@ -89,12 +89,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.pool = take_slice(&in, 0x2000);
 	s.image = in;
 	/* The clue says how much to scan; the memory behind it may be shorter.
-	 * Flag 2: as long as the image slice; flag 4: as the input says (up to
-	 * the 32 MiB clamp, slow); else a little past the slice, so that most
-	 * runs cost what the input is long. */
+	 * Flag 2: as long as the image slice; flags 0x1c all set: as the input
+	 * says (up to the 32 MiB clamp, slow, so rare); else a little past the
+	 * slice, so that most runs cost what the input is long. */
 	if (flags & 2)
 		c.kernel_size = (uint32_t)in.n;
-	else if (!(flags & 4))
+	else if ((flags & 0x1C) != 0x1C)
 		c.kernel_size %= (uint32_t)in.n + 0x10000u;
 	m = calloc(1, sizeof(*m));
 	if (!m)

@@ -217,9 +217,14 @@ struct chunk {
 	uint32_t starts;		/* windows and pointers start before this offset */
 };
 
-/* Unreadable pages as 0xFF: no type has that value, so no window crosses them. */
-static void read_chunk(const struct nm_vmem *mem, uint32_t va, uint8_t *buf, uint32_t len)
+/* Unreadable pages as 0xFF: no type has that value, so no window crosses
+ * them. False when nothing before STARTS could be read: no window or
+ * pointer can start in such a chunk, so it is not scanned. */
+static bool read_chunk(const struct nm_vmem *mem, uint32_t va, uint8_t *buf, uint32_t len,
+		       uint32_t starts)
 {
+	bool readable = false;
+
 	for (uint32_t off = 0; off < len; ) {
 		uint32_t n = 4096u - ((va + off) & 4095u);
 		enum nm_page_state st;
@@ -228,8 +233,11 @@ static void read_chunk(const struct nm_vmem *mem, uint32_t va, uint8_t *buf, uin
 			n = len - off;
 		if (nm_vmem_read(mem, va + off, buf + off, n, &st) != 0)
 			memset(buf + off, 0xFF, n);
+		else if (off < starts)
+			readable = true;
 		off += n;
 	}
+	return readable;
 }
 
 static bool word_holds_only_types(const uint8_t *p)
@@ -334,7 +342,8 @@ static void scan_image(struct candidates *k, const struct nm_vmem *mem, uint8_t 
 		struct chunk c = { buf, k->image_va + off, 0, rest < CHUNK ? rest : CHUNK };
 
 		c.len = rest < CHUNK + k->l->entries - 1 ? rest : CHUNK + k->l->entries - 1;
-		read_chunk(mem, c.va, buf, c.len);
+		if (!read_chunk(mem, c.va, buf, c.len, c.starts))
+			continue;
 		scan_for_array(k, &c, kernel_index);
 		scan_for_pointer(k, mem, &c, kernel_index);
 	}

@@ -63,7 +63,7 @@ static struct fuzz_input take_slice(struct fuzz_input *in, size_t max)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input in = { data, size };
-	uint32_t base[MAX_IMAGES], len[MAX_IMAGES];
+	struct nm_module images[MAX_IMAGES];
 	struct nm_system_va_clues c;
 	struct nm_pool_map *m;
 	struct slices s;
@@ -78,11 +78,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.kernel_size = fuzz_take_u32(&in);
 	c.nimages = fuzz_take_u8(&in) % (MAX_IMAGES + 1);
 	for (unsigned i = 0; i < c.nimages; i++) {
-		base[i] = fuzz_take_u32(&in);
-		len[i] = fuzz_take_u32(&in);
+		memset(&images[i], 0, sizeof(images[i]));
+		images[i].base = fuzz_take_u32(&in);
+		images[i].size = fuzz_take_u32(&in);
 	}
-	c.image_base = base;
-	c.image_size = len;
+	c.images = images;
 	s.kernel_base = c.kernel_base;
 	s.pde_va = pae ? 0xC0602000u : 0xC0300800u;
 	s.pde = take_slice(&in, 0x2000);

@@ -3,8 +3,16 @@
 #ifndef NTMEM_BYTES_H
 #define NTMEM_BYTES_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+/* Whether all N bytes at P are 0: the first is, and each equals the next. */
+static inline bool nm_all_zero(const uint8_t *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
 
 static inline uint16_t nm_le16(const void *p)
 {

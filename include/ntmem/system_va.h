@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <ntmem/modules.h>
 #include <ntmem/vmem.h>
 
 #define NM_SYSTEM_VA_BASE 0x80000000u
@@ -28,9 +29,8 @@
 struct nm_system_va_clues {
 	uint32_t kernel_base, kernel_size;	/* ntoskrnl's image: BootLoaded */
 	uint32_t pfn_database;			/* MmPfnDatabase: PfnDatabase, 0 when unknown */
-	unsigned nimages;			/* loaded images: each within one region of */
-	const uint32_t *image_base;		/* an image-holding type */
-	const uint32_t *image_size;
+	const struct nm_module *images;		/* loaded images: each within one region */
+	unsigned nimages;			/* of an image-holding type */
 	uint32_t build;				/* picks the names of values 13-15 */
 };
 

@@ -80,8 +80,7 @@ static void fill_view(const struct cli *c, const nm_source *src, struct info_vie
  * guess from the DTB's alignment, so that `pae` and `dtb` go together. */
 static bool pae_in_use(const struct info_view *v)
 {
-	return v->f->arch == NM_ARCH_X86 && (v->dtb || !v->f->pae_unknown) ?
-	       nm_source_pae_for_dtb(v->f, v->dtb) : v->f->pae;
+	return v->f->arch == NM_ARCH_X86 ? nm_source_pae_for_dtb(v->f, v->dtb) : v->f->pae;
 }
 
 static json_t *runs_json(const struct nm_dump_facts *f)

@@ -1,5 +1,4 @@
 /* Reading the kernel variables behind the address-space map. */
-#include <stdlib.h>
 #include <string.h>
 
 #include <ntmem/modules.h>
@@ -62,29 +61,17 @@ static void locate_system_va_types(struct nm_kernel *k, const struct nm_vmem *me
 {
 	struct nm_system_va_clues clues = { .kernel_base = k->kernel_base, .build = k->build };
 	struct nm_module_list list = { 0 };
-	uint32_t *base = NULL, *size = NULL;
 	nm_error err;
 
 	nm_pools_value(m, "MmPfnDatabase", &clues.pfn_database);
-	if (nm_modules_walk(mem, nm_kdbg_slot(&k->kdbg, NM_KDBG_PS_LOADED_MODULE_LIST), &list, &err) == 0 &&
-	    list.count) {
-		base = calloc(list.count, sizeof(*base));
-		size = calloc(list.count, sizeof(*size));
+	if (nm_modules_walk(mem, nm_kdbg_slot(&k->kdbg, NM_KDBG_PS_LOADED_MODULE_LIST), &list, &err) == 0) {
+		clues.images = list.items;
+		clues.nimages = list.count;
 	}
-	for (unsigned i = 0; base && size && i < list.count; i++) {
-		base[i] = list.items[i].base;
-		size[i] = list.items[i].size;
+	for (unsigned i = 0; i < clues.nimages; i++)
 		if (list.items[i].base == k->kernel_base)
 			clues.kernel_size = list.items[i].size;
-	}
-	if (base && size) {
-		clues.nimages = list.count;
-		clues.image_base = base;
-		clues.image_size = size;
-	}
 	nm_system_va_locate(mem, &clues, k->pae, &m->va_types);
-	free(base);
-	free(size);
 	nm_modules_free(&list);
 }
 

@@ -27,9 +27,7 @@ bool nm_pools_value(const struct nm_pool_map *m, const char *name, uint32_t *val
 static void add_to(struct nm_region *list, unsigned *n, const char *name, uint64_t start,
 		   uint64_t end, const char *source)
 {
-	if (end <= start)
-		return;
-	if (*n >= NM_MAX_REGIONS)
+	if (end <= start || *n >= NM_MAX_REGIONS)
 		return;
 	list[*n].name = name;
 	list[*n].start = start;
@@ -41,8 +39,10 @@ static void add_to(struct nm_region *list, unsigned *n, const char *name, uint64
 static void add_region(struct nm_pool_map *m, const char *name, uint64_t start, uint64_t end,
 		       const char *source)
 {
-	if (end > start && m->nregions >= NM_MAX_REGIONS)
+	if (end > start && m->nregions >= NM_MAX_REGIONS) {
 		m->regions_dropped++;
+		return;
+	}
 	add_to(m->regions, &m->nregions, name, start, end, source);
 }
 

@@ -127,7 +127,7 @@ static bool window_fits(const struct layout *l, const uint8_t *w, const struct n
 	if (c->pfn_database && (!index_of(l, c->pfn_database, &pfn) || w[pfn] != TYPE_PFN_DATABASE))
 		return false;
 	for (unsigned i = 0; i < c->nimages; i++)
-		if (!span_is_one_type(l, w, c->image_base[i], c->image_size[i], 0))
+		if (!span_is_one_type(l, w, c->images[i].base, c->images[i].size, 0))
 			return false;
 	return distinct_used_types(w, l->entries) >= 3;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ntmem/bytes.h>
 #include <ntmem/carve.h>
 
 const char *nm_hole_reason_name(enum nm_hole_reason r)
@@ -62,11 +63,6 @@ static void take_walk(const struct nm_page_reader *r, const struct nm_walk *w,
 		p->bytes = r->bytes(r->ctx, w);
 	if (st == NM_PAGE_STALE && !keep_stale)
 		p->bytes = NULL;
-}
-
-static bool all_zero(const uint8_t *p, uint32_t n)
-{
-	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
 static bool page_is_hole(const struct nm_carve_page *p)
@@ -209,7 +205,7 @@ int nm_carve_image(const struct nm_page_reader *r, uint32_t base, uint32_t size,
 		/* Known once here, a page of zeros is left as a hole in each
 		 * file written (it reads back the same and costs no copy). */
 		out->pages[i].zeros = out->pages[i].bytes &&
-				      all_zero(out->pages[i].bytes, nm_carve_page_len(out, i));
+				      nm_all_zero(out->pages[i].bytes, nm_carve_page_len(out, i));
 	}
 	/* Reasons need the sections, and the sections need page 0's reason. */
 	out->pages[0].reason = (uint8_t)reason_for(out, &out->pages[0]);

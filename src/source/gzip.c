@@ -14,6 +14,8 @@
 
 #include <zlib.h>
 
+#include <ntmem/bytes.h>
+
 #include "source_internal.h"
 
 #define CHUNK (1u << 20)
@@ -48,11 +50,6 @@ int nm_temp_file(nm_error *err)
 		return nm_fail(err, "gzip", "cannot create a temporary file in %s: %s", dir, strerror(errno));
 	unlink(name);
 	return fd;
-}
-
-static bool all_zero(const uint8_t *p, size_t n)
-{
-	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
 /* A hostile 62 MiB file inflates to 64 GiB of non-zero bytes, so the bytes
@@ -101,7 +98,7 @@ static int write_out(struct inflated_copy *out, const uint8_t *p, size_t n, uint
 	for (size_t done = 0; done < n; ) {
 		size_t block = n - done < HOLE_BLOCK ? n - done : HOLE_BLOCK;
 
-		if (!all_zero(p + done, block) && write_block(out, p + done, block, off + done, err) != 0)
+		if (!nm_all_zero(p + done, block) && write_block(out, p + done, block, off + done, err) != 0)
 			return -1;
 		done += block;
 	}
@@ -115,7 +112,7 @@ static int after_member(const z_stream *z, const uint8_t *gz, size_t len, bool *
 	size_t at = len - z->avail_in;
 
 	*another = nm_gzip_magic(z->next_in, z->avail_in);
-	if (*another || all_zero(z->next_in, z->avail_in))
+	if (*another || nm_all_zero(z->next_in, z->avail_in))
 		return 0;
 	(void)gz;
 	return nm_fail(err, "gzip stream", "%zu bytes of data that is not gzip after the member ending at offset 0x%zx",

@@ -22,9 +22,9 @@
 
 static struct fake_memory mem;
 static uint8_t types[0x400];
-static const uint32_t image_base[2] = { KERNEL, DRIVER };
-static const uint32_t image_size[2] = { KERNEL_SIZE, 0x10000 };
-static const struct nm_system_va_clues clues = { KERNEL, KERNEL_SIZE, PFN_DB, 2, image_base, image_size, 7601 };
+static const struct nm_module images[2] = { { .base = KERNEL, .size = KERNEL_SIZE },
+					   { .base = DRIVER, .size = 0x10000 } };
+static const struct nm_system_va_clues clues = { KERNEL, KERNEL_SIZE, PFN_DB, images, 2, 7601 };
 
 static void fill(unsigned first, unsigned last, uint8_t t)
 {
@@ -122,8 +122,8 @@ static void pointer_to_the_array_is_followed(void **state)
 
 static void non_pae_entries_cover_4_mib(void **state)
 {
-	static const uint32_t base[1] = { 0x80800000u }, size[1] = { KERNEL_SIZE };
-	struct nm_system_va_clues c = { 0x80800000u, KERNEL_SIZE, 0x81000000u, 1, base, size, 6002 };
+	static const struct nm_module kernel[1] = { { .base = 0x80800000u, .size = KERNEL_SIZE } };
+	struct nm_system_va_clues c = { 0x80800000u, KERNEL_SIZE, 0x81000000u, kernel, 1, 6002 };
 	struct nm_system_va_map m;
 	uint8_t t[0x200] = { 0 };
 
@@ -149,7 +149,7 @@ static void arrays_that_contradict_the_dump_are_refused(void **state)
 {
 	struct nm_system_va_map m;
 	struct nm_system_va_clues c = clues;
-	uint32_t far_driver[2] = { KERNEL, 0xF0000000u };
+	const struct nm_module far_driver[2] = { images[0], { .base = 0xF0000000u, .size = 0x10000 } };
 
 	(void)state;
 	wide_runs();
@@ -161,7 +161,7 @@ static void arrays_that_contradict_the_dump_are_refused(void **state)
 	assert_non_null(strstr(m.why, "fits"));
 	wide_runs();
 	fake_put(&mem, KERNEL + 0x1235, types, 0x400);
-	c.image_base = far_driver;		/* an image in unused space */
+	c.images = far_driver;			/* an image in unused space */
 	locate(&m, true, &c);
 	assert_false(m.found);
 	c.kernel_base = 0x7FFF0000u;

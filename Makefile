@@ -12,9 +12,15 @@ OPT      ?= -O2
 PKGS      := libaddrxlat libkdumpfile jansson zlib
 TEST_PKGS := cmocka
 
-# Debian packages that make check needs; installed by `make deps` when missing.
-DEB_BUILD := build-essential pkg-config libkdumpfile-dev zlib1g-dev libjansson-dev libcmocka-dev
-DEB_TEST  := python3 pev binutils-mingw-w64-i686 gcc-mingw-w64-i686 mingw-w64-common clang valgrind libclang-rt-14-dev
+# Debian 12 packages by need. `make deps` installs what building (and the
+# demo: python3 runs the fixture generator) needs; `make deps-test` adds what
+# the tests use: cmocka (unit), pev and the mingw binutils (readpe and
+# objdump open carved images), mingw-w64-common (dbgeng.h offsets), clang
+# and its runtime (libFuzzer), valgrind, man-db (man -l renders the page),
+# chromium and a font for its text (renders report --html), parallel (the batch recipe).
+DEB_BUILD := build-essential pkg-config libkdumpfile-dev zlib1g-dev libjansson-dev python3
+DEB_TEST  := libcmocka-dev pev binutils-mingw-w64-i686 mingw-w64-common clang libclang-rt-14-dev \
+	     valgrind man-db chromium fonts-liberation parallel
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -42,7 +48,7 @@ FIXDIR    ?= build/fixtures
 FIXTURES  := $(FIXDIR)/.stamp
 DEMO_DUMP := $(FIXDIR)/xp-sp2-seed-full.dmp
 
-.PHONY: all deps demo check check-fixtures unit e2e fixtures corpus check-sanitize check-valgrind bench fuzz fuzz-bins build-fuzz-bins check-fuzz clean
+.PHONY: all deps deps-test install uninstall lib demo check check-fixtures unit e2e fixtures corpus check-sanitize check-valgrind bench fuzz fuzz-bins build-fuzz-bins check-fuzz clean
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/ntmem
@@ -56,6 +62,24 @@ $(BUILD)/libntmem.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
+# The same objects as a shared library for other programs (include/ntmem/,
+# pkg-config ntmem); the tool itself links the static one. Soname major 0:
+# the C interface is not frozen yet (only the command line and JSON are).
+VERSION := $(shell sed -n 's/^\#define NTMEM_VERSION "\(.*\)"/\1/p' include/ntmem/ntmem.h)
+SONAME  := libntmem.so.0
+$(LIB_OBJS): CFLAGS += -fPIC
+
+$(BUILD)/libntmem.so.$(VERSION): $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -Wl,--as-needed -o $@ $^ $(PKG_LIBS)
+
+lib: $(BUILD)/libntmem.a $(BUILD)/libntmem.so.$(VERSION) $(BUILD)/ntmem.pc
+
+# Made every time: it holds PREFIX, which may differ from the last run.
+$(BUILD)/ntmem.pc: ntmem.pc.in FORCE
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
+	  -e 's|@REQUIRES@|$(strip $(PKGS:jansson=))|' $< > $@
+
 $(BUILD)/ntmem: $(CLI_OBJS) $(BUILD)/libntmem.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libntmem.a $(PKG_LIBS)
 
@@ -63,17 +87,28 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libntmem.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libntmem.a $(PKG_LIBS) $(TEST_LIBS)
 
-# Installs what is missing (Debian 12, as root); elsewhere it only says what is.
-deps:
-	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
+# Installs what is missing (Debian 12, as root, with apt's own progress); as
+# another user, or without apt, prints the exact command and fails, so that
+# the build does not go on to fail later for a reason less plain.
+define install_missing
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "missing Debian packages (install them as root):$$missing"; fi; \
+	if [ -z "$$missing" ]; then echo "$(2): all Debian packages present"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "$(2): installing:$$missing"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	else \
+	  echo "$(2): missing Debian packages; as root run:" >&2; \
+	  echo "  apt-get update && apt-get install -y --no-install-recommends$$missing" >&2; exit 1; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEB_BUILD),deps)
+
+deps-test: deps
+	$(call install_missing,$(DEB_TEST),deps-test)
 
 $(FIXTURES): $(wildcard fixtures/*.py fixtures/*/*.py)
 	@mkdir -p $(dir $@)
@@ -92,6 +127,36 @@ demo: deps
 	$(MAKE) all fixtures
 	$(BUILD)/ntmem report $(DEMO_DUMP) -o $(BUILD)/demo-carve --force
 
+# Installation (GNU conventions: PREFIX, DESTDIR and the *DIR variables).
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL     ?= install
+
+INSTALLED_FILES := $(BINDIR)/ntmem \
+	$(LIBDIR)/libntmem.a $(LIBDIR)/libntmem.so.$(VERSION) $(LIBDIR)/$(SONAME) $(LIBDIR)/libntmem.so \
+	$(LIBDIR)/pkgconfig/ntmem.pc $(patsubst include/%,$(INCLUDEDIR)/%,$(wildcard include/ntmem/*.h))
+
+install: all lib
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) \
+	  $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/ntmem
+	$(INSTALL) -m 755 $(BUILD)/ntmem $(DESTDIR)$(BINDIR)/ntmem
+	$(INSTALL) -m 644 $(BUILD)/libntmem.a $(DESTDIR)$(LIBDIR)/libntmem.a
+	$(INSTALL) -m 755 $(BUILD)/libntmem.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libntmem.so.$(VERSION)
+	ln -sf libntmem.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libntmem.so
+	$(INSTALL) -m 644 $(BUILD)/ntmem.pc $(DESTDIR)$(LIBDIR)/pkgconfig/ntmem.pc
+	$(INSTALL) -m 644 include/ntmem/*.h $(DESTDIR)$(INCLUDEDIR)/ntmem/
+
+# Removes exactly the files install puts there, then the folders install
+# made for ntmem alone if they are empty.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED_FILES))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/ntmem 2>/dev/null
+
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
 
@@ -101,7 +166,7 @@ e2e: $(BUILD)/ntmem $(FIXTURES)
 # Everything, then everything again under AddressSanitizer + UBSan, each
 # fuzz target for a short run, and the e2e suite once under valgrind
 # (docs/robustness.md; about 5 minutes of CPU for the valgrind stage).
-check: deps
+check: deps-test
 	$(MAKE) check-fixtures unit e2e
 	$(MAKE) check-sanitize
 	$(MAKE) check-fuzz
@@ -172,6 +237,8 @@ $(BUILD)/xlat_bench: bench/xlat_bench.c $(BUILD)/libntmem.a $(HEADERS)
 bench: all $(BUILD)/xlat_bench
 	BUILD=$(BUILD) NTMEM=$(BUILD)/ntmem XLAT_BENCH=$(BUILD)/xlat_bench BENCH_DIR=$(BUILD)/bench \
 	  $(PYTHON) bench/run.py
+
+FORCE:
 
 clean:
 	rm -rf build build-*

@@ -5,6 +5,7 @@
 #include <ntmem/bytes.h>
 #include <ntmem/error.h>
 #include <ntmem/source.h>
+#include <ntmem/triage.h>
 #include <ntmem/page_state.h>
 #include <ntmem/swpte.h>
 #include <ntmem/xlat.h>

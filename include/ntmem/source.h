@@ -42,7 +42,10 @@ enum nm_dump_type {
 	NM_DUMP_OTHER,		/* recognised header, type not readable here: "other" */
 };
 
-enum nm_arch { NM_ARCH_X86, NM_ARCH_X64 };
+/* The machine the dump was written on (header MachineImageType). ntmem
+ * walks the page tables of x86 and x64; ARM and ARM64 dumps are described
+ * from their header (and triage driver list) only. */
+enum nm_arch { NM_ARCH_X86, NM_ARCH_X64, NM_ARCH_ARM, NM_ARCH_ARM64 };
 
 struct nm_phys_run {
 	uint64_t base_pfn;
@@ -56,6 +59,16 @@ struct nm_context_x86 {
 	uint32_t seg_cs, seg_ss, seg_ds, seg_es, seg_fs, seg_gs;
 };
 
+/* The x64 CONTEXT registers (DUMP_HEADER64 offset 0x348; docs/dump-format.md). */
+struct nm_context_x64 {
+	uint32_t context_flags;
+	uint32_t eflags;
+	uint16_t seg_cs, seg_ss;
+	uint64_t rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip;
+};
+
 /* Header facts, as the file states them (values checked for range, not for
  * plausibility: that is the kernel layer's business). */
 struct nm_dump_facts {
@@ -65,7 +78,9 @@ struct nm_dump_facts {
 	char bitmap_signature[5];	/* "SDMP"/"FDMP" for types 2/5/6, else "" */
 	enum nm_arch arch;
 	bool pae;
-	uint64_t dtb;			/* DirectoryTableBase; PAE: masked with ~0x1F */
+	uint64_t dtb;			/* the page-table root: DirectoryTableBase with its control
+					 * bits masked off (PAE: ~0x1F; x64: PCID in bits 0-11) */
+	uint64_t dtb_raw;		/* DirectoryTableBase as written */
 	uint64_t pfn_database;		/* header PfnDataBase field, raw */
 	uint64_t ps_loaded_module_list;
 	uint64_t ps_active_process_head;
@@ -79,7 +94,8 @@ struct nm_dump_facts {
 	uint64_t system_time;		/* FILETIME, 0 when unset */
 	uint64_t system_uptime;
 	bool has_context;
-	struct nm_context_x86 context;	/* valid when has_context (x86 only) */
+	struct nm_context_x86 context;	/* valid when has_context and arch x86 */
+	struct nm_context_x64 context64;	/* valid when has_context and arch x64 */
 	uint32_t exception_code;
 	uint64_t exception_address;
 	char comment[129];
@@ -88,6 +104,10 @@ struct nm_dump_facts {
 	uint64_t header_pages;		/* header NumberOfPages */
 	uint64_t pages_in_dump;		/* pages whose contents the file holds */
 	uint64_t max_pfn;		/* one past the highest PFN the source can hold */
+	uint64_t file_size;		/* bytes in the file (inflated size for containers) */
+	uint64_t size_needed;		/* bytes the header's page layout needs; above
+					 * file_size the file is truncated and no page is served */
+	uint32_t minidump_fields;	/* MiniDumpFields: which triage parts exist ('PAGE': 0) */
 	enum nm_compression compression;
 	bool pae_unknown;		/* the container cannot say (ELF, kdump): pae is a guess */
 };
@@ -132,6 +152,15 @@ const uint8_t *nm_source_file(const nm_source *src, size_t *len);
 const char *nm_format_name(enum nm_format f);
 const char *nm_dump_type_name(enum nm_dump_type t);
 const char *nm_arch_name(enum nm_arch a);
+/* "Intel 386", "AMD64", "ARM Thumb-2", "ARM64": the machine in words. */
+const char *nm_machine_name(uint32_t machine_image_type);
+/* True when ntmem can walk this machine's page tables (x86, x64). */
+bool nm_arch_has_walks(enum nm_arch a);
+/* The file is shorter than its header's page layout. */
+static inline bool nm_source_truncated(const struct nm_dump_facts *f)
+{
+	return f->size_needed > f->file_size;
+}
 /* PAE for a walk from DTB: the header's flag, or, when the file cannot say
  * (raw images, ELF cores without a register note), the root's alignment: a
  * PDPT is 32-byte aligned, a non-PAE page directory page aligned. */

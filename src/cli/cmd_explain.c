@@ -50,6 +50,7 @@ static int explain_and_print(const struct cli *c, struct explain *x, bool *parti
 			return rc;
 		cli_warn(c, "%s: no memory to resolve the bugcheck parameters in", c->dump_path);
 		explain_build_from_header(nm_source_facts(src), x);
+		explain_context64_from_header(src, x);
 		print(c, x);
 		nm_source_close(src);
 		*partial = true;

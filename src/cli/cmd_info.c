@@ -97,6 +97,30 @@ static json_t *runs_json(const struct nm_dump_facts *f)
 	return runs;
 }
 
+/* The context record's instruction and stack pointers, where the header
+ * holds a context ntmem reads (x86, x64). */
+static json_t *context_json(const struct nm_dump_facts *f)
+{
+	if (!f->has_context)
+		return json_null();
+	if (f->arch == NM_ARCH_X64)
+		return json_pack("{s:o, s:o, s:o}", "rip", cli_json_hex(f->context64.rip),
+				 "rsp", cli_json_hex(f->context64.rsp), "rbp", cli_json_hex(f->context64.rbp));
+	return json_pack("{s:o, s:o, s:o}", "eip", cli_json_hex(f->context.eip),
+			 "esp", cli_json_hex(f->context.esp), "ebp", cli_json_hex(f->context.ebp));
+}
+
+static void print_context(const struct nm_dump_facts *f)
+{
+	if (!f->has_context)
+		printf("context:       none\n");
+	else if (f->arch == NM_ARCH_X64)
+		printf("context:       rip 0x%016llx rsp 0x%016llx\n", (unsigned long long)f->context64.rip,
+		       (unsigned long long)f->context64.rsp);
+	else
+		printf("context:       eip 0x%08x esp 0x%08x\n", f->context.eip, f->context.esp);
+}
+
 static json_t *dump_json(const struct cli *c, const struct info_view *v)
 {
 	const struct nm_dump_facts *f = v->f;
@@ -123,6 +147,15 @@ static json_t *dump_json(const struct cli *c, const struct info_view *v)
 		      "pages_in_dump", (json_int_t)f->pages_in_dump,
 		      "physical_runs", runs_json(f));
 	json_object_set_new(d, "dump_type_value", json_integer(f->dump_type_value));
+	json_object_set_new(d, "machine", json_pack("{s:o, s:s}", "value", cli_json_hex(f->machine),
+						    "name", nm_machine_name(f->machine)));
+	json_object_set_new(d, "dtb_raw", cli_json_hex(f->dtb_raw));
+	json_object_set_new(d, "page_tables_walked", json_boolean(nm_arch_has_walks(f->arch)));
+	json_object_set_new(d, "truncated", nm_source_truncated(f)
+		? json_pack("{s:I, s:I}", "size_needed", (json_int_t)f->size_needed,
+			    "file_size", (json_int_t)f->file_size)
+		: json_null());
+	json_object_set_new(d, "context", context_json(f));
 	json_object_set_new(d, "memory_usable", json_boolean(v->memory_usable));
 	json_object_set_new(d, "compression", f->compression ? json_string(nm_compression_name(f->compression))
 							     : json_null());
@@ -142,7 +175,14 @@ static void print_text(const struct cli *c, const struct info_view *v)
 	       v->memory_usable ? "" : ": no physical memory ntmem can use");
 	printf("arch:          %s%s%s\n", nm_arch_name(f->arch), pae_in_use(v) ? " PAE" : "",
 	       v->dtb && (f->type == NM_DUMP_RAW || f->pae_unknown) ? " (paging mode guessed from the DTB)" : "");
-	printf("dtb:           0x%llx\n", (unsigned long long)v->dtb);
+	if (!nm_arch_has_walks(f->arch))
+		printf("machine:       %s (0x%x): header facts only, ntmem does not walk its page tables\n",
+		       nm_machine_name(f->machine), f->machine);
+	if (v->dtb != f->dtb_raw && !c->kopt.has_dtb)
+		printf("dtb:           0x%llx (DirectoryTableBase 0x%llx with control bits masked)\n",
+		       (unsigned long long)v->dtb, (unsigned long long)f->dtb_raw);
+	else
+		printf("dtb:           0x%llx\n", (unsigned long long)v->dtb);
 	if (v->kdbg_source)
 		printf("kdbg:          0x%llx (%s)\n", (unsigned long long)v->kdbg, v->kdbg_source);
 	else
@@ -152,10 +192,15 @@ static void print_text(const struct cli *c, const struct info_view *v)
 	       (unsigned long long)f->bugcheck_params[0], (unsigned long long)f->bugcheck_params[1],
 	       (unsigned long long)f->bugcheck_params[2], (unsigned long long)f->bugcheck_params[3]);
 	bugcheck_labels_print(stdout, f);	/* name and labelled parameters (explain's table) */
+	print_context(f);
 	printf("processors:    %u\n", f->processors);
 	printf("system time:   %s\n", f->system_time ? when : "unknown");
 	printf("pages in dump: %llu (%llu MiB)\n", (unsigned long long)f->pages_in_dump,
 	       (unsigned long long)(f->pages_in_dump / 256));
+	if (nm_source_truncated(f))
+		printf("truncated:     the %s layout needs %llu bytes, the file holds %llu\n",
+		       nm_dump_type_name(f->type), (unsigned long long)f->size_needed,
+		       (unsigned long long)f->file_size);
 	printf("physical runs: %u\n", f->nruns);
 	for (uint32_t i = 0; i < f->nruns; i++)
 		printf("  0x%09llx-0x%09llx\n", (unsigned long long)(f->runs[i].base_pfn << NM_PAGE_SHIFT),

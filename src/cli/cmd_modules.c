@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "modules_triage.h"
 
 static const char *region_of(const struct nm_pool_map *m, uint32_t base)
 {
@@ -95,8 +96,12 @@ int cmd_modules(const struct cli *c)
 	struct nm_module_list l = { 0 };
 	struct nm_pool_map *m;
 	nm_error err = { { 0 }, { 0 } };
-	int rc = cli_open_pool_map(c, &src, &k, &m);
+	bool triage;
+	int rc = cli_modules_from_triage(c, &triage);
 
+	if (triage)
+		return rc;
+	rc = cli_open_pool_map(c, &src, &k, &m);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	if (k.has_kdbg && nm_modules_read(&k, &l, &err) != 0)

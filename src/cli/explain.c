@@ -170,6 +170,8 @@ void explain_add_json(json_t *obj, const struct explain *x)
 	if (x->has_context)
 		json_object_set_new(obj, "context", json_pack("{s:o, s:o}",
 			"eip", resolved_json(&x->eip_where), "esp", resolved_json(&x->esp_where)));
+	else if (x->has_context64)
+		json_object_set_new(obj, "context", explain_context64_json(x));
 	else
 		json_object_set_new(obj, "context", json_null());
 	json_object_set_new(obj, "stack_candidates", candidates_json(x));
@@ -245,6 +247,8 @@ void explain_print(FILE *f, const struct explain *x)
 		fprintf(f, "  ESP 0x%08x\n", x->esp);
 		resolved_print(f, "        ", &x->esp_where);
 		print_stack(f, x);
+	} else if (x->has_context64) {
+		explain_context64_print(f, x);
 	} else {
 		fprintf(f, "Context record: none usable in this dump\n");
 	}

@@ -44,6 +44,13 @@ struct explain {
 	bool stack_stopped;		/* a stack page could not be read */
 	enum nm_page_state stack_stop_state;
 	char text[EXPLAIN_TEXT_MAX];	/* the explanation, plain words */
+	/* The x64 context of a dump without translatable memory (a triage
+	 * dump, a truncated file): RIP and RSP, RIP placed in the triage
+	 * driver list when the dump has one (explain_context64.c). */
+	bool has_context64;
+	uint64_t rip, rsp;
+	char rip_module[64];		/* "" when no driver holds RIP */
+	uint64_t rip_offset;
 	bool partial;			/* a parameter asked for could not be resolved */
 	bool header_only;		/* the dump has no memory to resolve anything in */
 };
@@ -54,6 +61,12 @@ void explain_build(struct crash_view *v, struct explain *x);
 /* The bugcheck of the header alone, for dumps without usable memory
  * (triage dumps): names and meanings, nothing resolved. */
 void explain_build_from_header(const struct nm_dump_facts *f, struct explain *x);
+
+/* Adds the x64 context record of SRC's header to X (built from the header);
+ * places RIP in the triage driver list when SRC is a triage dump. */
+void explain_context64_from_header(const nm_source *src, struct explain *x);
+json_t *explain_context64_json(const struct explain *x);
+void explain_context64_print(FILE *f, const struct explain *x);
 
 /* Composes x->text from the resolved fields (explanation.c). */
 void explain_compose(struct explain *x);

@@ -238,6 +238,9 @@ void explain_compose(struct explain *x)
 			say(&t, " Cause (Arg1 = 0x%llx): %s.",
 			    (unsigned long long)x->params[0].value, x->info.cause);
 		say(&t, " This dump holds no memory ntmem can translate, so no parameter is resolved.");
+		if (x->has_context64 && x->rip_module[0])
+			say(&t, " At the crash RIP was 0x%llx, in %s at offset 0x%llx (triage driver list).",
+			    (unsigned long long)x->rip, x->rip_module, (unsigned long long)x->rip_offset);
 		return;
 	}
 	va = first_param_of_kind(x, NM_PARAM_VA);

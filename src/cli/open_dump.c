@@ -14,6 +14,23 @@ int cli_open_source(const struct cli *c, nm_source **src)
 	return CLI_EXIT_OK;
 }
 
+/* Before anything reads memory: a machine whose page tables ntmem does not
+ * walk (ARM, ARM64) and a file cut short of its header's page layout are
+ * refused with one line that names the machine or the truncation. */
+static int refuse_unreadable_memory(const struct nm_dump_facts *f, nm_error *err)
+{
+	if (!nm_arch_has_walks(f->arch))
+		return nm_fail(err, "header.MachineImageType",
+			       "%s (0x%x) dump: ntmem walks only x86 and x64 page tables; info and a triage dump's modules still work",
+			       nm_machine_name(f->machine), f->machine);
+	if (nm_source_truncated(f))
+		return nm_fail(err, "file", "truncated: the header's %s layout needs %llu bytes, the file holds %llu (%llu missing)",
+			       nm_dump_type_name(f->type), (unsigned long long)f->size_needed,
+			       (unsigned long long)f->file_size,
+			       (unsigned long long)(f->size_needed - f->file_size));
+	return 0;
+}
+
 /* Memory commands go through the kernel view, so that walks get the decode
  * bases from the kernel's variables (XP prototype PTEs) and the PFN database
  * check (stale). A dump without usable memory is refused here first, with a
@@ -30,6 +47,8 @@ int cli_open_memory(const struct cli *c, struct cli_memory *m)
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	f = nm_source_facts(m->src);
+	if (refuse_unreadable_memory(f, &err) != 0)
+		goto fail;
 	if (f->max_pfn == 0) {
 		nm_fail(&err, "dump", "dump holds no physical memory this command can use (%s %s dump)",
 			nm_arch_name(f->arch), nm_dump_type_name(f->type));
@@ -78,7 +97,8 @@ int cli_open_kernel(const struct cli *c, nm_source **src, struct nm_kernel *k)
 	rc = cli_open_source(c, src);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	if (nm_kernel_open(*src, &c->kopt, k, &err) != 0) {
+	if (refuse_unreadable_memory(nm_source_facts(*src), &err) != 0 ||
+	    nm_kernel_open(*src, &c->kopt, k, &err) != 0) {
 		nm_source_close(*src);
 		*src = NULL;
 		return cli_fail_input(c, &err);

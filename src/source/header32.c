@@ -69,17 +69,25 @@ static int read_common(const uint8_t *h, struct nm_dump_facts *f, nm_error *err)
 	uint8_t pae = h[0x5C];
 
 	f->format = NM_FORMAT_WINDOWS_CRASH_DUMP;
-	f->arch = NM_ARCH_X86;
 	f->machine = nm_le32(h + 0x20);
-	if (f->machine != 0x14C)
+	/* 32-bit ARM Windows (Windows RT) writes the 32-bit header with
+	 * IMAGE_FILE_MACHINE_ARMNT: described, never walked. */
+	if (f->machine == 0x1C4) {
+		f->arch = NM_ARCH_ARM;
+		pae = 0;
+	} else if (f->machine == 0x14C) {
+		f->arch = NM_ARCH_X86;
+	} else {
 		return nm_fail(err, "header.MachineImageType",
-			       "0x%x at offset 0x20 is not i386 (0x14c)", f->machine);
+			       "0x%x at offset 0x20 is neither i386 (0x14c) nor ARMNT (0x1c4)", f->machine);
+	}
 	if (pae > 1)
 		return nm_fail(err, "header.PaeEnabled", "byte 0x%02x at offset 0x5c is neither 0 nor 1", pae);
 	f->pae = pae == 1;
 	f->major_version = field32(h, 0x08);
 	f->build = field32(h, 0x0C);
-	f->dtb = nm_le32(h + 0x10) & (f->pae ? ~0x1Fu : ~0xFFFu);
+	f->dtb_raw = nm_le32(h + 0x10);
+	f->dtb = f->dtb_raw & (f->pae ? ~0x1Fu : ~0xFFFu);
 	f->pfn_database = field32(h, 0x14);
 	f->ps_loaded_module_list = field32(h, 0x18);
 	f->ps_active_process_head = field32(h, 0x1C);
@@ -97,7 +105,9 @@ static int read_common(const uint8_t *h, struct nm_dump_facts *f, nm_error *err)
 	f->system_uptime = field64(h, 0xFB8);
 	f->system_time = field64(h, 0xFC0);
 	f->dump_type_value = nm_le32(h + 0xF88);
-	read_context(h, f);
+	f->minidump_fields = field32(h, 0xF8C);
+	if (f->arch == NM_ARCH_X86)
+		read_context(h, f);
 	read_runs_if_written(h, f);
 	return 0;
 }

@@ -194,6 +194,7 @@ static void elf_facts(const struct nm_elf_info *info, struct nm_dump_facts *f)
 	f->pae_unknown = !info->has_cr3;
 	if (info->has_cr3) {
 		f->pae = info->cr4_pae;
+		f->dtb_raw = info->cr3;
 		f->dtb = info->cr3 & (f->pae ? ~UINT64_C(0x1F) : ~UINT64_C(0xFFF));
 	}
 }

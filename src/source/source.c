@@ -36,6 +36,7 @@ static int open_raw(struct nm_source *src)
 
 static int recognise(struct nm_source *src, bool raw, nm_error *err)
 {
+	src->facts.file_size = src->len;
 	if (raw)
 		return open_raw(src);
 	if (src->len < 8)
@@ -286,5 +287,29 @@ const char *nm_dump_type_name(enum nm_dump_type t)
 
 const char *nm_arch_name(enum nm_arch a)
 {
-	return a == NM_ARCH_X64 ? "x64" : "x86";
+	switch (a) {
+	case NM_ARCH_X64: return "x64";
+	case NM_ARCH_ARM: return "arm";
+	case NM_ARCH_ARM64: return "arm64";
+	case NM_ARCH_X86: break;
+	}
+	return "x86";
+}
+
+/* IMAGE_FILE_MACHINE_* values (PE format; mingw-w64 winnt.h). */
+const char *nm_machine_name(uint32_t machine_image_type)
+{
+	switch (machine_image_type) {
+	case 0x014C: return "Intel 386";
+	case 0x8664: return "AMD64";
+	case 0x01C0: return "ARM";
+	case 0x01C4: return "ARM Thumb-2 (ARMNT)";
+	case 0xAA64: return "ARM64";
+	default: return "unknown machine";
+	}
+}
+
+bool nm_arch_has_walks(enum nm_arch a)
+{
+	return a == NM_ARCH_X86 || a == NM_ARCH_X64;
 }

@@ -20,6 +20,19 @@ enum cli_exit {
 
 #define CLI_MAX_ARGS 256
 
+/* A command's own options, as the parser read them; usage.c says which
+ * command takes which, so a command sees only its own set. */
+struct cli_command_options {
+	const char *output;		/* -o: FILE for read, DIR for carve and report */
+	const char *compare_with;	/* carve --compare-with DIR */
+	bool all, force, keep_stale;
+	bool has_fill;
+	uint8_t fill;
+	unsigned nmodules, nbases;
+	const char *modules[CLI_MAX_ARGS];	/* carve --module NAME... */
+	uint32_t bases[CLI_MAX_ARGS];		/* carve --base VA... */
+};
+
 struct cli {
 	const char *command;
 	const char *dump_path;
@@ -27,13 +40,19 @@ struct cli {
 	bool quiet;
 	bool raw;			/* --raw: the file is a flat physical image */
 	struct nm_kernel_options kopt;	/* --dtb, --kdbg */
-	int argc;			/* the command's own arguments after DUMP */
+	struct cli_command_options opt;
+	int argc;			/* the command's positional arguments after DUMP */
 	char **argv;
 };
 
-/* Parses a command-line number: 0x hex, decimal, or bare hex with a-f digits
- * (as WinDbg prints addresses). 0 on success. */
+/* Parses a command-line number as WinDbg reads one: hex by default
+ * ("80800000" is 0x80800000), "0x" accepted, "0n" marks decimal ("0n4096").
+ * 0 on success; -1 on anything else (sign, space, overflow, empty). */
 int cli_parse_number(const char *s, uint64_t *out);
+
+/* The candidate nearest to TYPED (a likely typo, or TYPED without the
+ * candidate's extension: "npf" -> "npf.sys"); NULL when none is near. */
+const char *cli_nearest(const char *typed, const char *const *candidates, unsigned n);
 
 /* Prints "ntmem: FILE: WHAT: WHY" on stderr and returns CLI_EXIT_BAD_INPUT. */
 int cli_fail_input(const struct cli *c, const nm_error *err);

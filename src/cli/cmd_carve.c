@@ -6,76 +6,27 @@
 
 #include "carve_run.h"
 
-#define MAX_SELECTORS CLI_MAX_ARGS
+#define MAX_SELECTORS CLI_MAX_ARGS	/* --base VAs that no list entry names */
 
 struct carve_args {
 	struct carve_request req;
-	bool all;
-	unsigned nnames, nbases;
-	const char *names[MAX_SELECTORS];
-	uint32_t bases[MAX_SELECTORS];
+	const struct cli_command_options *opt;	/* --all, --module, --base */
 };
-
-static int take_value(const struct cli *c, int *i, const char **value)
-{
-	if (*i + 1 >= c->argc)
-		return cli_fail_usage("carve: %s needs a value", c->argv[*i]);
-	*value = c->argv[++*i];
-	return 0;
-}
-
-static int take_number(const struct cli *c, int *i, uint64_t max, uint64_t *v)
-{
-	const char *s = NULL;
-
-	if (take_value(c, i, &s) != 0)
-		return CLI_EXIT_USAGE;
-	if (cli_parse_number(s, v) != 0 || *v > max)
-		return cli_fail_usage("carve: %s: '%s' is not a number up to 0x%llx", c->argv[*i - 1], s,
-				      (unsigned long long)max);
-	return 0;
-}
-
-static int parse_option(const struct cli *c, int *i, struct carve_args *a)
-{
-	const char *opt = c->argv[*i];
-	uint64_t v;
-
-	if (strcmp(opt, "--all") == 0)
-		a->all = true;
-	else if (strcmp(opt, "--force") == 0)
-		a->req.force = true;
-	else if (strcmp(opt, "--keep-stale") == 0)
-		a->req.keep_stale = true;
-	else if (strcmp(opt, "-o") == 0)
-		return take_value(c, i, &a->req.out_dir);
-	else if (strcmp(opt, "--compare-with") == 0)
-		return take_value(c, i, &a->req.compare_dir);
-	else if (strcmp(opt, "--module") == 0)
-		return take_value(c, i, &a->names[a->nnames++]);
-	else if (strcmp(opt, "--fill") == 0) {
-		if (take_number(c, i, 0xFF, &v) != 0)
-			return CLI_EXIT_USAGE;
-		a->req.fill = (uint8_t)v;
-	} else if (strcmp(opt, "--base") == 0) {
-		if (take_number(c, i, 0xFFFFFFFFu, &v) != 0)
-			return CLI_EXIT_USAGE;
-		a->bases[a->nbases++] = (uint32_t)v;
-	} else {
-		return cli_fail_usage("carve: unknown argument '%s'", opt);
-	}
-	return 0;
-}
 
 static int parse_args(const struct cli *c, struct carve_args *a)
 {
 	memset(a, 0, sizeof(*a));
-	for (int i = 0; i < c->argc; i++)
-		if (parse_option(c, &i, a) != 0)
-			return CLI_EXIT_USAGE;
+	a->opt = &c->opt;
+	a->req.out_dir = c->opt.output;
+	a->req.compare_dir = c->opt.compare_with;
+	a->req.force = c->opt.force;
+	a->req.keep_stale = c->opt.keep_stale;
+	a->req.fill = c->opt.has_fill ? c->opt.fill : 0;
+	if (c->argc > 0)
+		return cli_fail_usage("carve: unexpected argument '%s' (see ntmem help carve)", c->argv[0]);
 	if (!a->req.out_dir)
 		return cli_fail_usage("carve: -o DIR is required");
-	if (!a->all && a->nnames == 0 && a->nbases == 0)
+	if (!a->opt->all && a->opt->nmodules == 0 && a->opt->nbases == 0)
 		return cli_fail_usage("carve: say which modules: --module NAME, --base VA or --all");
 	return 0;
 }
@@ -120,6 +71,21 @@ static int add_unlisted(struct nm_kernel *k, uint32_t va, struct carve_target *t
 	return 0;
 }
 
+/* "npf" for "npf.sys", "ntfs.sy" for "Ntfs.sys": the listed name meant. */
+static const char *nearest_module(const struct nm_module_list *l, const char *typed)
+{
+	const char **names = calloc(l->count + 1, sizeof(*names));
+	const char *near;
+
+	if (!names)
+		return NULL;
+	for (unsigned i = 0; i < l->count; i++)
+		names[i] = l->items[i].name;
+	near = cli_nearest(typed, names, l->count);
+	free(names);
+	return near;
+}
+
 static int select_targets(const struct cli *c, struct nm_kernel *k, const struct carve_args *a,
 			  const struct nm_module_list *l, struct carve_target *t, unsigned *n)
 {
@@ -128,32 +94,35 @@ static int select_targets(const struct cli *c, struct nm_kernel *k, const struct
 	*n = 0;
 	for (unsigned i = 0; i < l->count; i++) {
 		const struct nm_module *m = &l->items[i];
-		bool chosen = a->all;
+		bool chosen = a->opt->all;
 
-		for (unsigned j = 0; j < a->nnames && !chosen; j++)
-			chosen = m->name && strcasecmp(m->name, a->names[j]) == 0;
-		for (unsigned j = 0; j < a->nbases && !chosen; j++)
-			chosen = m->base == a->bases[j];
+		for (unsigned j = 0; j < a->opt->nmodules && !chosen; j++)
+			chosen = m->name && strcasecmp(m->name, a->opt->modules[j]) == 0;
+		for (unsigned j = 0; j < a->opt->nbases && !chosen; j++)
+			chosen = m->base == a->opt->bases[j];
 		if (chosen)
 			add_target(t, n, m);
 	}
-	for (unsigned j = 0; j < a->nnames; j++) {
+	for (unsigned j = 0; j < a->opt->nmodules; j++) {
 		bool found = false;
 
 		for (unsigned i = 0; i < l->count && !found; i++)
-			found = l->items[i].name && strcasecmp(l->items[i].name, a->names[j]) == 0;
+			found = l->items[i].name && strcasecmp(l->items[i].name, a->opt->modules[j]) == 0;
 		if (!found) {
-			fprintf(stderr, "ntmem: %s: module '%s' is not in the module list\n", c->dump_path,
-				a->names[j]);
+			const char *near = nearest_module(l, a->opt->modules[j]);
+
+			fprintf(stderr, "ntmem: %s: module '%s' is not in the module list%s%s%s\n", c->dump_path,
+				a->opt->modules[j], near ? " (did you mean '" : "", near ? near : "",
+				near ? "'?)" : "");
 			rc = CLI_EXIT_PARTIAL;
 		}
 	}
-	for (unsigned j = 0; j < a->nbases; j++) {
-		if (already_chosen(t, *n, a->bases[j]))
+	for (unsigned j = 0; j < a->opt->nbases; j++) {
+		if (already_chosen(t, *n, a->opt->bases[j]))
 			continue;
-		if (add_unlisted(k, a->bases[j], t, n) != 0) {
+		if (add_unlisted(k, a->opt->bases[j], t, n) != 0) {
 			fprintf(stderr, "ntmem: %s: no module and no readable PE header at 0x%x\n", c->dump_path,
-				a->bases[j]);
+				a->opt->bases[j]);
 			rc = CLI_EXIT_PARTIAL;
 		}
 	}
@@ -178,10 +147,10 @@ static int run_carve(const struct cli *c, struct nm_kernel *k, const struct carv
 	 * modules (exit 3); named selections fail only when not found. */
 	if (nm_modules_read(k, &l, &err) != 0) {
 		fprintf(stderr, "ntmem: %s: %s: %s\n", c->dump_path, err.what, err.why);
-		rc = a->all ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
+		rc = a->opt->all ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 	} else if (l.incomplete) {
 		cli_warn(c, "module list incomplete: %s", l.stop_reason);
-		rc = a->all ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
+		rc = a->opt->all ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 	}
 	t = calloc(l.count + MAX_SELECTORS + 1, sizeof(*t));
 	if (!t) {

@@ -24,17 +24,11 @@ static int parse_args(const struct cli *c, struct read_args *a)
 	const char *pos[2] = { NULL, NULL };
 	int npos = 0;
 
-	a->out_path = NULL;
+	a->out_path = c->opt.output;
 	for (int i = 0; i < c->argc; i++) {
-		if (strcmp(c->argv[i], "-o") == 0) {
-			if (i + 1 >= c->argc)
-				return cli_fail_usage("read: -o needs a file name");
-			a->out_path = c->argv[++i];
-		} else if (npos < 2) {
-			pos[npos++] = c->argv[i];
-		} else {
+		if (npos >= 2)
 			return cli_fail_usage("read: unexpected argument '%s'", c->argv[i]);
-		}
+		pos[npos++] = c->argv[i];
 	}
 	if (npos < 2)
 		return cli_fail_usage("read: usage: ntmem read DUMP VA LEN [-o FILE]");

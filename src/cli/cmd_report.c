@@ -4,7 +4,7 @@
  * Each part is produced by its own command, so the report says exactly what
  * those commands say: in text mode they print one after the other under a
  * heading; with --json each command's document is captured and placed under
- * the command's name (its "schema" and "command" keys dropped). A part whose
+ * the command's name (its "schema", "command" and "ntmem_version" keys dropped). A part whose
  * command is not available in this build is reported as such, not faked. */
 #include <stdlib.h>
 #include <string.h>
@@ -26,17 +26,11 @@ struct report_args {
 static int parse_report_args(const struct cli *c, struct report_args *a)
 {
 	memset(a, 0, sizeof(*a));
-	for (int i = 0; i < c->argc; i++) {
-		if (strcmp(c->argv[i], "-o") == 0 && i + 1 < c->argc)
-			a->out_dir = c->argv[++i];
-		else if (strcmp(c->argv[i], "--force") == 0)
-			a->force = true;
-		else if (strcmp(c->argv[i], "--keep-stale") == 0)
-			a->keep_stale = true;
-		else
-			return cli_fail_usage("report: unexpected argument '%s' (usage: report DUMP [-o DIR] [--force])",
-					      c->argv[i]);
-	}
+	a->out_dir = c->opt.output;
+	a->force = c->opt.force;
+	a->keep_stale = c->opt.keep_stale;
+	if (c->argc > 0)
+		return cli_fail_usage("report: unexpected argument '%s' (see ntmem help report)", c->argv[0]);
 	return CLI_EXIT_OK;
 }
 
@@ -85,6 +79,7 @@ static json_t *part_json(int rc, const char *text, size_t len)
 	}
 	json_object_del(doc, "schema");
 	json_object_del(doc, "command");
+	json_object_del(doc, "ntmem_version");
 	return doc;
 }
 
@@ -105,15 +100,20 @@ static int part_status(int rc)
 	return rc == CLI_EXIT_BAD_INPUT ? CLI_EXIT_PARTIAL : rc;
 }
 
-static int run_part(const struct cli *c, const struct report_part *p, char **argv, int argc,
+/* Runs part P with the options in OPT (NULL: none). */
+static int run_part(const struct cli *c, const struct report_part *p, const struct cli_command_options *opt,
 		    json_t *doc)
 {
 	struct cli sub = *c;
 	int rc;
 
 	sub.command = p->name;
-	sub.argv = argv;
-	sub.argc = argc;
+	sub.argv = NULL;
+	sub.argc = 0;
+	if (opt)
+		sub.opt = *opt;
+	else
+		memset(&sub.opt, 0, sizeof(sub.opt));
 	if (!c->json) {
 		printf("\n==== %s ====\n", p->title);
 		fflush(stdout);
@@ -142,8 +142,7 @@ int cmd_report(const struct cli *c)
 	};
 	static const struct report_part carve = { "carve", cmd_carve, "carved images (ntmem carve --all)" };
 	struct report_args a;
-	char *carve_argv[6];
-	int carve_argc = 0;
+	struct cli_command_options carve_opt;
 	json_t *doc = c->json ? cli_json_document(c) : NULL;
 	int rc = parse_report_args(c, &a), status = CLI_EXIT_OK;
 
@@ -152,7 +151,7 @@ int cmd_report(const struct cli *c)
 		return rc;
 	}
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		rc = run_part(c, &parts[i], NULL, 0, doc);
+		rc = run_part(c, &parts[i], NULL, doc);
 		if (i == 0 && rc == CLI_EXIT_BAD_INPUT) {	/* info already said why */
 			json_decref(doc);
 			return rc;
@@ -160,14 +159,12 @@ int cmd_report(const struct cli *c)
 		status = worst(status, part_status(rc));
 	}
 	if (a.out_dir) {
-		carve_argv[carve_argc++] = (char *)"-o";
-		carve_argv[carve_argc++] = (char *)a.out_dir;
-		carve_argv[carve_argc++] = (char *)"--all";
-		if (a.force)
-			carve_argv[carve_argc++] = (char *)"--force";
-		if (a.keep_stale)
-			carve_argv[carve_argc++] = (char *)"--keep-stale";
-		status = worst(status, part_status(run_part(c, &carve, carve_argv, carve_argc, doc)));
+		memset(&carve_opt, 0, sizeof(carve_opt));
+		carve_opt.output = a.out_dir;
+		carve_opt.all = true;
+		carve_opt.force = a.force;
+		carve_opt.keep_stale = a.keep_stale;
+		status = worst(status, part_status(run_part(c, &carve, &carve_opt, doc)));
 	} else if (!c->json) {
 		printf("\n(no -o DIR: driver images not carved; `ntmem report DUMP -o DIR` writes them)\n");
 	}

@@ -4,7 +4,8 @@
 
 json_t *cli_json_document(const struct cli *c)
 {
-	return json_pack("{s:s, s:s}", "schema", "ntmem/1", "command", c->command);
+	return json_pack("{s:s, s:s, s:s}", "schema", "ntmem/1", "command", c->command, "ntmem_version",
+			 NTMEM_VERSION);
 }
 
 json_t *cli_json_hex(uint64_t v)

@@ -10,7 +10,7 @@ import unittest
 
 from common import FIXTURES, fixture, run_ntmem
 
-COMMAND_ARGS = {"info": [], "pte": ["0x80000000"], "read": ["0x80000000", "16"]}
+COMMAND_ARGS = {"info": [], "pte": ["0x80000000"], "read": ["0x80000000", "0x10"]}
 
 
 def one_error_line(test, path, err):

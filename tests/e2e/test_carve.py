@@ -283,7 +283,7 @@ class CarveOptionsAndSafety(unittest.TestCase):
     def test_usage_errors(self):
         self.assertEqual(run_ntmem("carve", self.path, "--all")[0], 1)
         self.assertEqual(run_ntmem("carve", self.path, "-o", self.out)[0], 1)
-        self.assertEqual(run_ntmem("carve", self.path, "-o", self.out, "--all", "--fill", "256")[0], 1)
+        self.assertEqual(run_ntmem("carve", self.path, "-o", self.out, "--all", "--fill", "0n256")[0], 1)
         self.assertEqual(run_ntmem("carve", self.path, "-o", self.out, "--bogus")[0], 1)
 
     def test_unknown_module_is_partial(self):

@@ -54,7 +54,7 @@ def check_read(test, name, *opts):
         va = int(w["va"], 16) & ~0xFFF
         out = os.path.join(os.environ.get("TMPDIR", "/tmp"), "ntmem-containers-%d.bin" % os.getpid())
         try:
-            rc, _, err = run_ntmem(*opts, "read", path, "0x%x" % va, "4096", "-o", out)
+            rc, _, err = run_ntmem(*opts, "read", path, "0x%x" % va, "0n4096", "-o", out)
             test.assertEqual(rc, 0, err)
             with open(out, "rb") as f:
                 test.assertEqual(hashlib.sha256(f.read()).hexdigest(), w["sha256"], w["va"])

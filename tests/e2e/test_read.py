@@ -37,7 +37,7 @@ class ReadMatchesManifest(unittest.TestCase):
             with self.subTest(dump=name, va=va, state=w["state"]):
                 if os.path.exists(out):
                     os.unlink(out)
-                rc, _, err = run_ntmem("read", path, va, "4096", "-o", out)
+                rc, _, err = run_ntmem("read", path, va, "0n4096", "-o", out)
                 if w["sha256"] is None:
                     if w["state"] == "stale":
                         continue     # bytes exist; whether they are this page's is pfn's business
@@ -69,7 +69,7 @@ class ReadMatchesManifest(unittest.TestCase):
             self.skipTest("no pagefile page in the manifest")
         va = page_of(bad[0]["va"])
         # 16 bytes before the page (maybe readable) and 16 in it (not).
-        doc = ntmem_json("read", path, "0x%x" % (va - 16), "32", expect=3)
+        doc = ntmem_json("read", path, "0x%x" % (va - 16), "0x20", expect=3)
         self.assertEqual(doc["length"], 32)
         self.assertEqual(len(doc["data"]), 64)
         names = [u for u in doc["unreadable"] if u["start"] == "0x%x" % va]
@@ -84,7 +84,7 @@ class ReadMatchesManifest(unittest.TestCase):
         if not bad:
             self.skipTest("no pagefile page in the manifest")
         va = page_of(bad[0]["va"])
-        rc, out, err = run_ntmem("read", path, "0x%x" % va, "16")
+        rc, out, err = run_ntmem("read", path, "0x%x" % va, "0x10")
         self.assertEqual(rc, 3, err)
         self.assertIn(b"??", out)
         self.assertIn("pagefile", err)
@@ -93,7 +93,7 @@ class ReadMatchesManifest(unittest.TestCase):
         path = fixture(DUMPS[0])
         good = [w for w in manifest(DUMPS[0])["pte"] if w["state"] == "valid" and w.get("sha256")]
         va = page_of(good[0]["va"])
-        rc, out, err = run_ntmem("read", path, "0x%x" % va, "32")
+        rc, out, err = run_ntmem("read", path, "0x%x" % va, "0x20")
         self.assertEqual(rc, 0, err)
         lines = out.decode().splitlines()
         self.assertEqual(len(lines), 2)
@@ -107,7 +107,7 @@ class ReadMatchesManifest(unittest.TestCase):
             f.write("keep")
         link = os.path.join(self.dir, "link")
         os.symlink(target, link)
-        rc, _, _ = run_ntmem("read", path, "0x80000000", "16", "-o", link)
+        rc, _, _ = run_ntmem("read", path, "0x80000000", "0x10", "-o", link)
         self.assertNotEqual(rc, 0)
         with open(target) as f:
             self.assertEqual(f.read(), "keep")
@@ -115,8 +115,8 @@ class ReadMatchesManifest(unittest.TestCase):
     def test_usage_errors(self):
         path = fixture(DUMPS[0])
         self.assertEqual(run_ntmem("read", path, "0x80000000")[0], 1)
-        self.assertEqual(run_ntmem("read", path, "0xfffffff0", "32")[0], 1)
-        self.assertEqual(run_ntmem("read", path, "0x80000000", "16", "-o")[0], 1)
+        self.assertEqual(run_ntmem("read", path, "0xfffffff0", "0x20")[0], 1)
+        self.assertEqual(run_ntmem("read", path, "0x80000000", "0x10", "-o")[0], 1)
 
 
 if __name__ == "__main__":

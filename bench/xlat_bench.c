@@ -73,7 +73,11 @@ int main(int argc, char **argv)
 	}
 	f = nm_source_facts(src);
 	cfg.dtb = f->dtb;
-	cfg.pae = f->pae;
+	cfg.mode = nm_paging_mode_for_dump(f, f->dtb);
+	if (!cfg.mode) {
+		fprintf(stderr, "xlat_bench: %s: no paging mode for this machine\n", argv[1]);
+		return 2;
+	}
 	cfg.layout = nm_pte_layout_for_build(f->build);
 	if (nm_xlat_new(src, &cfg, &x, &err) != 0) {
 		fprintf(stderr, "xlat_bench: %s: %s: %s\n", argv[1], err.what, err.why);

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t flags = fuzz_take_u8(&in);
 	uint32_t va;
 
-	cfg.pae = flags & 1;
+	cfg.mode = flags & 1 ? &nm_mode_x86_pae : &nm_mode_x86;
 	cfg.layout = (enum nm_pte_layout)((flags >> 1) % 4);
 	cfg.dtb = fuzz_take_u32(&in);
 	va = fuzz_take_u32(&in);

@@ -34,7 +34,7 @@ static void resolve(struct nm_kernel *k, const struct nm_module_list *l, const s
 	}
 	for (unsigned i = 0; i < 2; i++)
 		if (nm_pfn_read(k, pfns[i], &e) == 0)
-			nm_pfn_owner_resolve(&r, &e, nm_source_facts(k->src)->pae, &owner);
+			nm_pfn_owner_resolve(&r, &e, nm_kernel_self_map(k), k->version->pte_layout, &owner);
 	nm_resolver_free(&r);
 }
 

@@ -70,6 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nm_vmem mem = { slice_read, slice_probe, &s };
 	uint8_t flags = fuzz_take_u8(&in);
 	bool pae = flags & 1;
+	const struct nm_self_map *sm = pae ? &nm_mode_x86_pae.self_map : &nm_mode_x86.self_map;
 
 	memset(&c, 0, sizeof(c));
 	c.kernel_base = fuzz_take_u32(&in);
@@ -99,12 +100,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return 0;
-	nm_system_va_locate(&mem, &c, pae, &m->va_types);
+	nm_system_va_locate(&mem, &c, sm, &m->va_types);
 	if (m->va_types.found && (m->va_types.entries != (pae ? 0x400u : 0x200u)))
 		__builtin_trap();
 	m->dynamic_va = true;
 	m->build = c.build;
-	nm_pools_derive(m, &mem, pae);
+	nm_pools_derive(m, &mem, sm);
 	if (m->nregions > NM_MAX_REGIONS)
 		__builtin_trap();
 	for (unsigned i = 0; i < m->nregions; i++)

@@ -33,7 +33,7 @@ struct nm_kernel {
 	uint32_t pfn_database;		/* value of MmPfnDatabase: VA of the MMPFN array */
 	uint64_t pfn_count;		/* entries the database holds (MmHighestPhysicalPage + 1) */
 	uint32_t kernel_base;
-	bool pae;
+	const struct nm_paging_mode *mode;	/* the walks' paging mode */
 	struct nm_swpte_bases bases;	/* as given to the translator */
 };
 
@@ -57,6 +57,12 @@ int nm_kernel_read_u32(struct nm_kernel *k, uint32_t va, uint32_t *value,
  * is not read); 0 or -1 with *state naming the first unreadable page. */
 int nm_kernel_read(struct nm_kernel *k, uint32_t va, void *buf, size_t len,
 		   enum nm_page_state *state);
+
+/* The MMPFN layout of this kernel: the version row for its PTE size. */
+const struct nm_mmpfn_layout *nm_kernel_mmpfn(const struct nm_kernel *k);
+
+/* The self-map of the walked address space. */
+const struct nm_self_map *nm_kernel_self_map(const struct nm_kernel *k);
 
 /* The kernel view as memory for the kernel-layer walkers (vmem.h). */
 struct nm_vmem nm_kernel_vmem(struct nm_kernel *k);

@@ -34,12 +34,9 @@ struct nm_pfn_entry {
  * entry was read, -1 otherwise (out says why: out_of_range / entry_state). */
 int nm_pfn_read(struct nm_kernel *k, uint64_t pfn, struct nm_pfn_entry *out);
 
-/* Decodes an MMPFN entry from raw bytes (unit-testable without a dump). */
+/* Decodes an MMPFN entry from raw bytes (unit-testable without a dump);
+ * the self-map turns PteAddress into the VA it maps. */
 void nm_pfn_decode(const uint8_t *entry, const struct nm_mmpfn_layout *layout,
-		   bool pae, struct nm_pfn_entry *out);
-
-/* VA mapped by the PTE at PTE_ADDRESS, through the self-map at 0xC0000000. */
-uint32_t nm_pte_address_to_va(uint32_t pte_address, bool pae);
-uint32_t nm_va_to_pte_address(uint32_t va, bool pae);
+		   const struct nm_self_map *self_map, struct nm_pfn_entry *out);
 
 #endif

@@ -58,7 +58,8 @@ int nm_pools_read(struct nm_kernel *k, struct nm_pool_map *out, nm_error *err);
 /* Derives regions, limits and overlaps from the variables (and, when found,
  * the MiSystemVaType map) already in M; MEM is probed for the initial
  * non-paged pool (docs/address-space.md). */
-void nm_pools_derive(struct nm_pool_map *m, const struct nm_vmem *mem, bool pae);
+void nm_pools_derive(struct nm_pool_map *m, const struct nm_vmem *mem,
+		     const struct nm_self_map *self_map);
 
 /* The value of variable NAME in M; false when absent or unreadable. */
 bool nm_pools_value(const struct nm_pool_map *m, const char *name, uint32_t *value);

@@ -96,9 +96,6 @@ struct nm_pfn_owner {
 	struct nm_resolved where;		/* resolution of va, when has_va */
 };
 
-/* Window of the page tables in the self-map (0xC0000000, 4 MiB or 8 MiB with PAE). */
-bool nm_in_page_table_window(uint32_t pte_address, bool pae);
-
 /* Follows E's PteAddress: is it a PTE, does it map E's frame, which VA does
  * it stand for, and where does that VA live. */
 /* True when the link leaves the owner unknown for a reason the dump should
@@ -108,7 +105,8 @@ static inline bool nm_pte_link_failed(enum nm_pte_link l)
 	return l == NM_PTE_LINK_NOWHERE || l == NM_PTE_LINK_UNREADABLE;
 }
 
-void nm_pfn_owner_resolve(struct nm_resolver *r, const struct nm_pfn_entry *e, bool pae,
+void nm_pfn_owner_resolve(struct nm_resolver *r, const struct nm_pfn_entry *e,
+			  const struct nm_self_map *self_map, enum nm_pte_layout layout,
 			  struct nm_pfn_owner *out);
 
 #endif

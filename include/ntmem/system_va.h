@@ -46,7 +46,7 @@ struct nm_system_va_map {
 /* Scans the kernel image for the one array every clue agrees with. Never
  * fails: OUT->found says whether it was found, OUT->why why not. */
 void nm_system_va_locate(const struct nm_vmem *mem, const struct nm_system_va_clues *clues,
-			 bool pae, struct nm_system_va_map *out);
+			 const struct nm_self_map *self_map, struct nm_system_va_map *out);
 
 /* Region name of a MI_SYSTEM_VA_TYPE value on BUILD ("paged_pool", ...);
  * NULL for 0 (unused) and for values the build does not define. */

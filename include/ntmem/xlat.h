@@ -10,11 +10,9 @@
 
 #include <ntmem/error.h>
 #include <ntmem/page_state.h>
+#include <ntmem/paging_mode.h>
 #include <ntmem/source.h>
 #include <ntmem/swpte.h>
-
-enum nm_paging_level { NM_LEVEL_PDPTE, NM_LEVEL_PDE, NM_LEVEL_PTE };
-const char *nm_paging_level_name(enum nm_paging_level l);	/* "pdpte", "pde", "pte" */
 
 struct nm_walk_entry {
 	enum nm_paging_level level;
@@ -28,8 +26,9 @@ struct nm_walk {
 	bool has_pa;		/* pa is meaningful (valid, transition, resolved prototype, not_in_dump) */
 	uint64_t pa;		/* physical address of va itself (page offset included) */
 	bool large_page;
+	unsigned page_shift;	/* 12, or the large page's (21, 22, 30) when large_page */
 	unsigned nentries;
-	struct nm_walk_entry entries[3];
+	struct nm_walk_entry entries[NM_MAX_PAGING_LEVELS];
 	struct nm_swpte sw;	/* decode of the last entry when it was invalid */
 	bool proto_resolved;	/* prototype: the prototype PTE was read and decoded */
 	enum nm_page_state proto_state;	/* state found through the prototype PTE */
@@ -38,8 +37,8 @@ struct nm_walk {
 };
 
 struct nm_xlat_config {
-	uint64_t dtb;		/* non-PAE: page directory PA; PAE: PDPT PA (32-byte aligned) */
-	bool pae;
+	uint64_t dtb;		/* DirectoryTableBase: masked with the mode's root_mask */
+	const struct nm_paging_mode *mode;
 	enum nm_pte_layout layout;
 	struct nm_swpte_bases bases;
 };
@@ -72,5 +71,13 @@ int nm_xlat_read(nm_xlat *x, uint64_t va, void *buf, size_t len,
 		 struct nm_walk *first_bad);
 
 const nm_source *nm_xlat_source(const nm_xlat *x);
+const struct nm_paging_mode *nm_xlat_mode(const nm_xlat *x);
+
+/* The self-map of the translated address space (x86: the mode's fixed one). */
+const struct nm_self_map *nm_xlat_self_map(const nm_xlat *x);
+
+/* The paging mode a walk from DTB uses on this dump: PAE or not as
+ * nm_source_pae_for_dtb says; NULL for a machine ntmem cannot walk yet. */
+const struct nm_paging_mode *nm_paging_mode_for_dump(const struct nm_dump_facts *f, uint64_t dtb);
 
 #endif

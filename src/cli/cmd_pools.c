@@ -191,7 +191,7 @@ static void print_variables(const struct nm_pool_map *m)
 static int print_text(const struct nm_kernel *k, const struct nm_pool_map *m)
 {
 	printf("Kernel address space: %s, build %u, %s%s\n", k->version->name, k->build,
-	       k->pae ? "PAE" : "non-PAE", m->dynamic_va ? ", dynamic kernel VA" : "");
+	       k->mode->label, m->dynamic_va ? ", dynamic kernel VA" : "");
 	if (!k->has_kdbg) {
 		printf("  no KDBG: %s: %s\n", k->kdbg_error.what, k->kdbg_error.why);
 		return CLI_EXIT_OK;

@@ -15,18 +15,16 @@ static json_t *string_or_null(const char *s)
 bool pfn_result_read(struct nm_kernel *k, struct nm_resolver *r, uint64_t pfn,
 		     struct pfn_result *out)
 {
-	bool pae = nm_source_facts(k->src)->pae;
-
 	memset(out, 0, sizeof(*out));
 	out->entry.pfn = pfn;
 	out->has_database = k->has_pfn_database;
-	out->pae = pae;
+	out->self_map = nm_kernel_self_map(k);
 	out->owner.link = NM_PTE_LINK_NONE;
 	if (!k->has_pfn_database)
 		return false;
 	if (nm_pfn_read(k, pfn, &out->entry) != 0 || !out->entry.readable)
 		return false;
-	nm_pfn_owner_resolve(r, &out->entry, pae, &out->owner);
+	nm_pfn_owner_resolve(r, &out->entry, out->self_map, k->version->pte_layout, &out->owner);
 	return !nm_pte_link_failed(out->owner.link);
 }
 
@@ -109,7 +107,7 @@ json_t *pfn_result_json(const struct pfn_result *p)
 	json_object_set_new(o, "reference_count", json_integer(e->reference_count));
 	json_object_set_new(o, "share_count", json_integer(e->share_count));
 	json_object_set_new(o, "pte_address", cli_json_hex(e->pte_address));
-	json_object_set_new(o, "va", hex_or_null(nm_in_page_table_window(e->pte_address, p->pae),
+	json_object_set_new(o, "va", hex_or_null(nm_self_map_holds_pte(p->self_map, e->pte_address),
 						 e->va));
 	json_object_set_new(o, "original_pte", cli_json_hex(e->original_pte));
 	json_object_set_new(o, "owner", owner_json(p));

@@ -16,7 +16,7 @@
 struct pfn_result {
 	struct nm_pfn_entry entry;
 	bool has_database;		/* false: the dump gave no MmPfnDatabase */
-	bool pae;
+	const struct nm_self_map *self_map;
 	struct nm_pfn_owner owner;
 };
 

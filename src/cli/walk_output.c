@@ -8,7 +8,7 @@ static json_t *entries_json(const struct nm_walk *w)
 {
 	json_t *a = json_array();
 
-	for (unsigned i = 0; i < w->nentries && i < 3; i++)
+	for (unsigned i = 0; i < w->nentries && i < NM_MAX_PAGING_LEVELS; i++)
 		json_array_append_new(a, json_pack("{s:s, s:o, s:o}",
 						   "level", nm_paging_level_name(w->entries[i].level),
 						   "address", cli_json_hex(w->entries[i].address),

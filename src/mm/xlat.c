@@ -6,10 +6,12 @@
  *
  * Speed: libaddrxlat costs about 0.6 us a walk, which is too slow for
  * millions of lookups, so what it found at the directory levels is cached
- * per page-directory region (2 MiB PAE, 4 MiB non-PAE; the dump never
- * changes): the page table's place in the mapping, a large page, or an
- * outcome that holds for the whole region. A cached region answers with one
- * PTE load; tests check that it answers exactly as a full walk does. */
+ * per page-directory region (the VA one PDE covers: 2 MiB PAE and x64,
+ * 4 MiB non-PAE; the dump never changes): the page table's place in the
+ * mapping, a large page, or an outcome that holds for the whole region. A
+ * cached region answers with one PTE load; tests check that it answers
+ * exactly as a full walk does. The cache is direct-mapped and tagged: on
+ * x86 every region has its own slot, on x64 regions share slots. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +20,7 @@
 #include <ntmem/bytes.h>
 #include <ntmem/xlat.h>
 
-#define REGIONS 2048u		/* 4 GiB / 2 MiB: PAE regions; non-PAE uses 1024 */
+#define REGIONS 2048u		/* 4 GiB / 2 MiB: every PAE region; non-PAE uses 1024 */
 
 enum region_kind {
 	REGION_UNKNOWN,		/* not walked yet */
@@ -29,6 +31,7 @@ enum region_kind {
 
 struct region {
 	enum region_kind kind;
+	uint64_t tag;		/* VA >> region shift of the region held */
 	const uint8_t *table;	/* REGION_TABLE */
 	uint64_t table_pa;
 	struct nm_walk walk;	/* the upper entries (TABLE, LARGE), or the whole outcome */
@@ -37,6 +40,9 @@ struct region {
 struct nm_xlat {
 	const nm_source *src;
 	struct nm_xlat_config cfg;
+	const struct nm_paging_mode *mode;
+	struct nm_self_map self_map;
+	unsigned region_shift;	/* the PDE level's shift */
 	addrxlat_ctx_t *ctx;
 	addrxlat_meth_t meth;
 	struct region *regions;
@@ -44,16 +50,6 @@ struct nm_xlat {
 
 /* A page of zeros for demand-zero pages: constant, so not mutable state. */
 static const uint8_t zero_page[NM_PAGE_SIZE];
-
-const char *nm_paging_level_name(enum nm_paging_level l)
-{
-	switch (l) {
-	case NM_LEVEL_PDPTE: return "pdpte";
-	case NM_LEVEL_PDE: return "pde";
-	case NM_LEVEL_PTE: return "pte";
-	}
-	return "unknown";
-}
 
 static void put_page(const addrxlat_buffer_t *buf)
 {
@@ -88,32 +84,26 @@ static unsigned long read_caps(const addrxlat_cb_t *cb)
 
 static uint64_t root_of(const struct nm_xlat_config *cfg)
 {
-	return cfg->pae ? cfg->dtb & ~UINT64_C(0x1F) : cfg->dtb & ~UINT64_C(0xFFF);
+	return cfg->dtb & cfg->mode->root_mask;
 }
 
+/* libaddrxlat's shape: the page offset, then each level's index bits from
+ * the bottom up. */
 static void set_method(struct nm_xlat *x)
 {
 	addrxlat_param_pgt_t *p = &x->meth.param.pgt;
+	const struct nm_paging_mode *m = x->mode;
 
 	x->meth.kind = ADDRXLAT_PGT;
 	x->meth.target_as = ADDRXLAT_MACHPHYSADDR;
 	p->root.addr = root_of(&x->cfg);
 	p->root.as = ADDRXLAT_MACHPHYSADDR;
 	p->pte_mask = 0;
-	if (x->cfg.pae) {
-		p->pf.pte_format = ADDRXLAT_PTE_IA32_PAE;
-		p->pf.nfields = 4;
-		p->pf.fieldsz[0] = 12;
-		p->pf.fieldsz[1] = 9;
-		p->pf.fieldsz[2] = 9;
-		p->pf.fieldsz[3] = 2;
-	} else {
-		p->pf.pte_format = ADDRXLAT_PTE_IA32;
-		p->pf.nfields = 3;
-		p->pf.fieldsz[0] = 12;
-		p->pf.fieldsz[1] = 10;
-		p->pf.fieldsz[2] = 10;
-	}
+	p->pf.pte_format = (addrxlat_pte_format_t)m->addrxlat_pte_format;
+	p->pf.nfields = (unsigned short)(m->nlevels + 1);
+	p->pf.fieldsz[0] = 12;
+	for (unsigned i = 0; i < m->nlevels; i++)
+		p->pf.fieldsz[1 + i] = (unsigned short)m->levels[m->nlevels - 1 - i].bits;
 }
 
 static int check_config(const nm_source *src, const struct nm_xlat_config *cfg, nm_error *err)
@@ -122,8 +112,9 @@ static int check_config(const nm_source *src, const struct nm_xlat_config *cfg, 
 
 	if (nm_source_facts(src)->max_pfn == 0)
 		return nm_fail(err, "dump", "dump holds no physical memory this command can use");
-	if (cfg->pae && root > 0xFFFFFFE0u)
-		return nm_fail(err, "DirectoryTableBase", "PAE PDPT 0x%llx is above 4 GiB", (unsigned long long)root);
+	if (root > cfg->mode->max_root)
+		return nm_fail(err, "DirectoryTableBase", "%s root 0x%llx is above 0x%llx, the highest the mode can load",
+			       cfg->mode->name, (unsigned long long)root, (unsigned long long)cfg->mode->max_root);
 	if (!nm_source_has_page(src, root >> NM_PAGE_SHIFT))
 		return nm_fail(err, "DirectoryTableBase",
 			       "page-table root 0x%llx is not in the dump's physical memory",
@@ -145,6 +136,9 @@ int nm_xlat_new(const nm_source *src, const struct nm_xlat_config *cfg,
 		return nm_fail(err, "memory", "out of memory");
 	x->src = src;
 	x->cfg = *cfg;
+	x->mode = cfg->mode;
+	x->self_map = cfg->mode->self_map;
+	x->region_shift = nm_mode_level(cfg->mode, NM_LEVEL_PDE)->shift;
 	x->regions = calloc(REGIONS, sizeof(*x->regions));
 	x->ctx = addrxlat_ctx_new();
 	cb = x->ctx ? addrxlat_ctx_add_cb(x->ctx) : NULL;
@@ -181,19 +175,44 @@ const nm_source *nm_xlat_source(const nm_xlat *x)
 	return x->src;
 }
 
+const struct nm_paging_mode *nm_xlat_mode(const nm_xlat *x)
+{
+	return x->mode;
+}
+
+const struct nm_self_map *nm_xlat_self_map(const nm_xlat *x)
+{
+	return &x->self_map;
+}
+
+const struct nm_paging_mode *nm_paging_mode_for_dump(const struct nm_dump_facts *f, uint64_t dtb)
+{
+	if (f->arch != NM_ARCH_X86)
+		return NULL;	/* x64 walks: issue 13 step 3 */
+	return nm_source_pae_for_dtb(f, dtb) ? &nm_mode_x86_pae : &nm_mode_x86;
+}
+
 static unsigned entry_size(const struct nm_xlat *x)
 {
-	return x->cfg.pae ? 8 : 4;
+	return x->mode->entry_size;
 }
 
 static uint64_t frame_of(const struct nm_xlat *x, uint64_t entry)
 {
-	return x->cfg.pae ? entry & UINT64_C(0x000FFFFFFFFFF000) : entry & 0xFFFFF000u;
+	return entry & x->mode->frame_mask;
+}
+
+/* Index of VA in the page table (the PTE level). */
+static uint64_t pte_index(const struct nm_xlat *x, uint64_t va)
+{
+	const struct nm_paging_level_shape *pte = &x->mode->levels[x->mode->nlevels - 1];
+
+	return (va >> pte->shift) & ((UINT64_C(1) << pte->bits) - 1);
 }
 
 static void record(struct nm_walk *out, enum nm_paging_level level, uint64_t address, uint64_t value)
 {
-	if (out->nentries >= 3)
+	if (out->nentries >= NM_MAX_PAGING_LEVELS)
 		return;
 	out->entries[out->nentries].level = level;
 	out->entries[out->nentries].address = address;
@@ -202,12 +221,29 @@ static void record(struct nm_walk *out, enum nm_paging_level level, uint64_t add
 }
 
 /* The step that reads a table entry runs with `remain` counting the levels
- * left: PAE 4 (PDPTE), 3 (PDE), 2 (PTE); non-PAE 3 (PDE), 2 (PTE). */
+ * left, the page offset included: nlevels + 1 reads the top level, 2 the
+ * PTE. */
 static enum nm_paging_level level_of(const struct nm_xlat *x, unsigned remain)
 {
-	if (x->cfg.pae && remain == 4)
-		return NM_LEVEL_PDPTE;
-	return remain == 3 ? NM_LEVEL_PDE : NM_LEVEL_PTE;
+	unsigned i = x->mode->nlevels + 1 - remain;
+
+	return i < x->mode->nlevels ? x->mode->levels[i].level : NM_LEVEL_PTE;
+}
+
+/* The size of the page an entry at LEVEL maps when it ends the walk. */
+static unsigned page_shift_of(const struct nm_xlat *x, enum nm_paging_level level)
+{
+	const struct nm_paging_level_shape *l = nm_mode_level(x->mode, level);
+
+	return l ? l->shift : 12;
+}
+
+static void start_walk(struct nm_walk *out, uint64_t va)
+{
+	memset(out, 0, sizeof(*out));
+	out->va = va;
+	out->state = NM_PAGE_NOT_MAPPED;
+	out->page_shift = 12;
 }
 
 /* A mapping reached a physical address: the page is either in the dump or not. */
@@ -237,7 +273,7 @@ static void resolve_prototype(nm_xlat *x, uint64_t va, struct nm_walk *out, int 
 	if (!bytes)
 		return;
 	bytes += proto_va & (NM_PAGE_SIZE - 1);
-	pte = size == 8 ? nm_le64(bytes) : nm_le32(bytes);
+	pte = nm_mode_load_entry(x->mode, bytes);
 	out->proto_resolved = true;
 	out->proto_pte = pte;
 	if (pte & 1) {
@@ -249,7 +285,7 @@ static void resolve_prototype(nm_xlat *x, uint64_t va, struct nm_walk *out, int 
 		out->proto_state = tmp.state;
 		return;
 	}
-	nm_swpte_decode(pte, x->cfg.pae, x->cfg.layout, &x->cfg.bases, true, &out->proto_sw);
+	nm_swpte_decode(x->mode, pte, x->cfg.layout, &x->cfg.bases, true, &out->proto_sw);
 	out->proto_state = out->proto_sw.state;
 	if (out->proto_sw.state == NM_PAGE_TRANSITION) {
 		out->has_pa = true;
@@ -263,7 +299,7 @@ static void resolve_prototype(nm_xlat *x, uint64_t va, struct nm_walk *out, int 
  * transition frame the dump lacks is not_in_dump (its bytes are not here). */
 static void finish_invalid_pte(nm_xlat *x, uint64_t va, uint64_t pte, struct nm_walk *out, int depth)
 {
-	nm_swpte_decode(pte, x->cfg.pae, x->cfg.layout, &x->cfg.bases, false, &out->sw);
+	nm_swpte_decode(x->mode, pte, x->cfg.layout, &x->cfg.bases, false, &out->sw);
 	out->state = out->sw.state;
 	if (out->sw.state == NM_PAGE_TRANSITION)
 		finish_mapped(x, (out->sw.pfn << NM_PAGE_SHIFT) | (va & 0xFFF), NM_PAGE_TRANSITION, out);
@@ -277,7 +313,7 @@ static void finish_invalid_pte(nm_xlat *x, uint64_t va, uint64_t pte, struct nm_
 static void follow_transition_pde(nm_xlat *x, uint64_t va, struct nm_walk *out, int depth)
 {
 	unsigned size = entry_size(x);
-	uint64_t index = x->cfg.pae ? (va >> 12) & 0x1FF : (va >> 12) & 0x3FF;
+	uint64_t index = pte_index(x, va);
 	uint64_t pte_address = (out->sw.pfn << NM_PAGE_SHIFT) + index * size;
 	const uint8_t *table = nm_source_page(x->src, out->sw.pfn);
 	uint64_t pte;
@@ -286,7 +322,7 @@ static void follow_transition_pde(nm_xlat *x, uint64_t va, struct nm_walk *out, 
 		out->state = NM_PAGE_NOT_IN_DUMP;
 		return;
 	}
-	pte = size == 8 ? nm_le64(table + index * size) : nm_le32(table + index * size);
+	pte = nm_mode_load_entry(x->mode, table + index * size);
 	record(out, NM_LEVEL_PTE, pte_address, pte);
 	memset(&out->sw, 0, sizeof(out->sw));
 	if (pte & 1)
@@ -305,7 +341,7 @@ static void finish_invalid_directory(nm_xlat *x, uint64_t va, enum nm_paging_lev
 		out->state = NM_PAGE_NOT_MAPPED;
 		return;
 	}
-	nm_swpte_decode(entry, x->cfg.pae, x->cfg.layout, &x->cfg.bases, false, &out->sw);
+	nm_swpte_decode(x->mode, entry, x->cfg.layout, &x->cfg.bases, false, &out->sw);
 	if (out->sw.state == NM_PAGE_TRANSITION)
 		follow_transition_pde(x, va, out, depth);
 	else
@@ -318,10 +354,8 @@ static void walk_once(nm_xlat *x, uint64_t va, struct nm_walk *out, int depth)
 	enum nm_paging_level level = NM_LEVEL_PDE;
 	addrxlat_status st;
 
-	memset(out, 0, sizeof(*out));
-	out->va = va;
-	out->state = NM_PAGE_NOT_MAPPED;
-	if (va > 0xFFFFFFFFu)
+	start_walk(out, va);
+	if (!nm_mode_va_canonical(x->mode, va))
 		return;
 	st = addrxlat_launch(&s, va);
 	while (st == ADDRXLAT_OK && s.remain > 1) {
@@ -338,6 +372,7 @@ static void walk_once(nm_xlat *x, uint64_t va, struct nm_walk *out, int depth)
 		addrxlat_ctx_clear_err(x->ctx);
 	if (st == ADDRXLAT_OK) {
 		out->large_page = level != NM_LEVEL_PTE;
+		out->page_shift = page_shift_of(x, level);
 		finish_mapped(x, s.base.addr, NM_PAGE_VALID, out);
 	} else if (st == ADDRXLAT_ERR_NODATA) {
 		out->state = NM_PAGE_NOT_IN_DUMP;	/* a table page the dump lacks */
@@ -349,9 +384,14 @@ static void walk_once(nm_xlat *x, uint64_t va, struct nm_walk *out, int depth)
 	}
 }
 
+static uint64_t region_tag(const struct nm_xlat *x, uint64_t va)
+{
+	return va >> x->region_shift;
+}
+
 static unsigned region_of(const struct nm_xlat *x, uint64_t va)
 {
-	return (unsigned)(va >> (x->cfg.pae ? 21 : 22)) % REGIONS;
+	return (unsigned)(region_tag(x, va) % REGIONS);
 }
 
 static const struct nm_walk_entry *find_entry(const struct nm_walk *w, enum nm_paging_level level)
@@ -379,22 +419,24 @@ static void remember_region(nm_xlat *x, uint64_t va, const struct nm_walk *w)
 	const struct nm_walk_entry *pde = find_entry(w, NM_LEVEL_PDE);
 	uint64_t table_pfn;
 
-	if (!pde || (!(pde->value & 1) && (pde->value & 0xC01) != 0x800)) {
+	r->tag = region_tag(x, va);
+	if (w->large_page) {	/* a large page at the PDE or above (x64: 1 GiB) */
+		keep_upper(r, w);
+		r->kind = REGION_LARGE;
+		return;
+	}
+	if (!pde || (!(pde->value & 1) && !nm_pte_is_transition(pde->value))) {
 		r->walk = *w;	/* stopped above the PDE, or at a PDE that names no table */
 		r->kind = REGION_TERMINAL;
 		return;
 	}
 	keep_upper(r, w);
-	if ((pde->value & 1) && (pde->value & 0x80)) {
-		r->kind = REGION_LARGE;
-		return;
-	}
 	if (pde->value & 1) {
 		table_pfn = frame_of(x, pde->value) >> NM_PAGE_SHIFT;
 	} else {
 		struct nm_swpte sw;	/* a transition PDE: its table is still at this frame */
 
-		nm_swpte_decode(pde->value, x->cfg.pae, x->cfg.layout, &x->cfg.bases, false, &sw);
+		nm_swpte_decode(x->mode, pde->value, x->cfg.layout, &x->cfg.bases, false, &sw);
 		table_pfn = sw.pfn;
 	}
 	r->table = nm_source_page(x->src, table_pfn);
@@ -409,11 +451,10 @@ static void remember_region(nm_xlat *x, uint64_t va, const struct nm_walk *w)
 static void walk_cached_table(nm_xlat *x, const struct region *r, uint64_t va, struct nm_walk *out, int depth)
 {
 	unsigned size = entry_size(x);
-	uint64_t index = x->cfg.pae ? (va >> 12) & 0x1FF : (va >> 12) & 0x3FF;
-	uint64_t pte = size == 8 ? nm_le64(r->table + index * size) : nm_le32(r->table + index * size);
+	uint64_t index = pte_index(x, va);
+	uint64_t pte = nm_mode_load_entry(x->mode, r->table + index * size);
 
-	memset(out, 0, sizeof(*out));
-	out->va = va;
+	start_walk(out, va);
 	out->nentries = r->walk.nentries;
 	memcpy(out->entries, r->walk.entries, sizeof(out->entries));
 	record(out, NM_LEVEL_PTE, r->table_pa + index * size, pte);
@@ -425,15 +466,15 @@ static void walk_cached_table(nm_xlat *x, const struct region *r, uint64_t va, s
 
 static void walk_cached_large(nm_xlat *x, const struct region *r, uint64_t va, struct nm_walk *out)
 {
-	const struct nm_walk_entry *pde = &r->walk.entries[r->walk.nentries - 1];
-	uint64_t pa = x->cfg.pae ? (pde->value & UINT64_C(0x000FFFFFFFE00000)) | (va & 0x1FFFFF)
-				 : (pde->value & 0xFFC00000u) | (va & 0x3FFFFF);
+	const struct nm_walk_entry *e = &r->walk.entries[r->walk.nentries - 1];
+	uint64_t size = UINT64_C(1) << r->walk.page_shift;
+	uint64_t pa = (e->value & x->mode->frame_mask & ~(size - 1)) | (va & (size - 1));
 
-	memset(out, 0, sizeof(*out));
-	out->va = va;
+	start_walk(out, va);
 	out->nentries = r->walk.nentries;
 	memcpy(out->entries, r->walk.entries, sizeof(out->entries));
 	out->large_page = true;
+	out->page_shift = r->walk.page_shift;
 	finish_mapped(x, pa, NM_PAGE_VALID, out);
 }
 
@@ -441,12 +482,12 @@ static void walk_va(nm_xlat *x, uint64_t va, struct nm_walk *out, int depth)
 {
 	const struct region *r;
 
-	if (va > 0xFFFFFFFFu) {
+	if (!nm_mode_va_canonical(x->mode, va)) {
 		walk_once(x, va, out, depth);
 		return;
 	}
 	r = &x->regions[region_of(x, va)];
-	switch (r->kind) {
+	switch (r->tag == region_tag(x, va) ? r->kind : REGION_UNKNOWN) {
 	case REGION_TABLE:
 		walk_cached_table(x, r, va, out, depth);
 		return;

@@ -27,7 +27,7 @@ static int refuse_unusable(const struct nm_dump_facts *f, nm_error *err)
 
 static int new_translator(struct nm_kernel *k, uint64_t dtb, nm_error *err)
 {
-	struct nm_xlat_config cfg = { .dtb = dtb, .pae = k->pae,
+	struct nm_xlat_config cfg = { .dtb = dtb, .mode = k->mode,
 				      .layout = k->version->pte_layout, .bases = k->bases };
 
 	return nm_xlat_new(k->src, &cfg, &k->xlat, err);
@@ -93,7 +93,7 @@ static void find_pfn_database(struct nm_kernel *k)
 
 	if (kdbg_variable(k, NM_KDBG_MM_PFN_DATABASE, &db) != 0 || db < 0x80000000u)
 		return;
-	size = (k->pae ? k->version->mmpfn_pae : k->version->mmpfn).entry_size;
+	size = nm_kernel_mmpfn(k)->entry_size;
 	if (kdbg_variable(k, NM_KDBG_MM_HIGHEST_PHYSICAL_PAGE, &highest) == 0)
 		k->pfn_count = (uint64_t)highest + 1;
 	else
@@ -152,7 +152,9 @@ int nm_kernel_open(const nm_source *src, const struct nm_kernel_options *opt,
 	if (dtb == 0)
 		return nm_fail(err, "header.DirectoryTableBase",
 			       "no page-table root in the dump; give one with --dtb");
-	out->pae = nm_source_pae_for_dtb(f, dtb);
+	out->mode = nm_paging_mode_for_dump(f, dtb);
+	if (!out->mode)
+		return nm_fail(err, "header.MachineImageType", "no paging mode for this machine");
 	out->build = f->build;
 	out->version = nm_version_for_build(f->build);
 	if (new_translator(out, dtb, err) != 0)
@@ -186,7 +188,19 @@ static bool frame_belongs_elsewhere(struct nm_kernel *k, const struct nm_walk *w
 
 	if (nm_pfn_read(k, w->pa >> NM_PAGE_SHIFT, &e) != 0 || e.pte_address == 0)
 		return false;
-	return e.pte_address != nm_va_to_pte_address((uint32_t)w->va, k->pae);
+	return e.pte_address != nm_self_map_pte_address(nm_kernel_self_map(k), w->va);
+}
+
+/* OriginalPte is an MMPTE, so the MMPFN layout follows the PTE size: the
+ * version table keeps a row for 4-byte and one for 8-byte PTEs. */
+const struct nm_mmpfn_layout *nm_kernel_mmpfn(const struct nm_kernel *k)
+{
+	return k->mode->entry_size == 8 ? &k->version->mmpfn_pae : &k->version->mmpfn;
+}
+
+const struct nm_self_map *nm_kernel_self_map(const struct nm_kernel *k)
+{
+	return nm_xlat_self_map(k->xlat);
 }
 
 void nm_kernel_walk(struct nm_kernel *k, uint64_t va, struct nm_walk *out)

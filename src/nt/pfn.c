@@ -16,7 +16,7 @@ int nm_pfn_read(struct nm_kernel *k, uint64_t pfn, struct nm_pfn_entry *out)
 	out->entry_state = NM_PAGE_NOT_MAPPED;
 	if (!k->has_pfn_database || !k->version)
 		return -1;
-	layout = k->pae ? &k->version->mmpfn_pae : &k->version->mmpfn;
+	layout = nm_kernel_mmpfn(k);
 	addr = (uint64_t)k->pfn_database + pfn * layout->entry_size;
 	if (pfn >= k->pfn_count || addr + layout->entry_size > 0x100000000ull ||
 	    layout->entry_size > sizeof(entry)) {
@@ -31,6 +31,6 @@ int nm_pfn_read(struct nm_kernel *k, uint64_t pfn, struct nm_pfn_entry *out)
 		return -1;
 	}
 	out->entry_state = NM_PAGE_VALID;
-	nm_pfn_decode(entry, layout, k->pae, out);
+	nm_pfn_decode(entry, layout, nm_kernel_self_map(k), out);
 	return 0;
 }

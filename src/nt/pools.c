@@ -71,7 +71,7 @@ static void locate_system_va_types(struct nm_kernel *k, const struct nm_vmem *me
 	for (unsigned i = 0; i < clues.nimages; i++)
 		if (list.items[i].base == k->kernel_base)
 			clues.kernel_size = list.items[i].size;
-	nm_system_va_locate(mem, &clues, k->pae, &m->va_types);
+	nm_system_va_locate(mem, &clues, nm_kernel_self_map(k), &m->va_types);
 	nm_modules_free(&list);
 }
 
@@ -88,6 +88,6 @@ int nm_pools_read(struct nm_kernel *k, struct nm_pool_map *out, nm_error *err)
 	read_variables(k, &mem, out);
 	if (out->dynamic_va)
 		locate_system_va_types(k, &mem, out);
-	nm_pools_derive(out, &mem, k->pae);
+	nm_pools_derive(out, &mem, nm_kernel_self_map(k));
 	return 0;
 }

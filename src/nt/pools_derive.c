@@ -6,7 +6,6 @@
 #include <ntmem/pfn.h>
 #include <ntmem/pools.h>
 
-#define SELF_MAP 0xC0000000u
 /* Bound of the initial-pool probe when MmMaximumNonPagedPoolInBytes is
  * unreadable: larger than any x86 non-paged pool. */
 #define NONPAGED_POOL_PROBE_MAX 0x20000000u
@@ -48,19 +47,22 @@ static void add_region(struct nm_pool_map *m, const char *name, uint64_t start, 
 
 /* End of the page tables and hyperspace, which every 32-bit kernel keeps
  * at fixed addresses from the self-map up. */
-static uint32_t fixed_end(bool pae)
+static uint64_t fixed_end(const struct nm_self_map *sm)
 {
-	return SELF_MAP + (pae ? 0x800000u : 0x400000u) + 0x400000u;
+	return sm->pte_base + nm_self_map_pte_window(sm) + 0x400000u;
 }
 
 /* Regions a 32-bit kernel keeps at fixed addresses on every version. */
-static void add_fixed(struct nm_pool_map *m, bool pae)
+static void add_fixed(struct nm_pool_map *m, const struct nm_self_map *sm)
 {
-	uint32_t tables = pae ? 0x800000u : 0x400000u;
+	uint64_t tables = nm_self_map_pte_window(sm);
+	char source[80];
 
-	add_region(m, "page_tables", SELF_MAP, SELF_MAP + tables,
-		   pae ? "self-map 0xC0000000 (fixed), 8 MiB with PAE" : "self-map 0xC0000000 (fixed), 4 MiB");
-	add_region(m, "hyperspace", SELF_MAP + tables, SELF_MAP + tables + 0x400000u,
+	snprintf(source, sizeof(source), "self-map 0x%llX (fixed), %llu MiB%s",
+		 (unsigned long long)sm->pte_base, (unsigned long long)(tables >> 20),
+		 sm->mode->entry_size == 8 ? " with PAE" : "");
+	add_region(m, "page_tables", sm->pte_base, sm->pte_base + tables, source);
+	add_region(m, "hyperspace", sm->pte_base + tables, sm->pte_base + tables + 0x400000u,
 		   "fixed: 4 MiB right after the page tables");
 }
 
@@ -125,16 +127,16 @@ static void add_pair(struct nm_pool_map *m, struct nm_region *list, unsigned *n,
 
 /* MmSystemPtesStart/End[0] hold self-map addresses of the first and last
  * PTE of system PTE space (docs/address-space.md). */
-static void add_system_ptes(struct nm_pool_map *m, struct nm_region *list, unsigned *n, bool pae,
-			    const char *source)
+static void add_system_ptes(struct nm_pool_map *m, struct nm_region *list, unsigned *n,
+			    const struct nm_self_map *sm, const char *source)
 {
 	uint32_t first, last;
 
 	if (!nm_pools_value(m, "MmSystemPtesStart", &first) ||
 	    !nm_pools_value(m, "MmSystemPtesEnd", &last) || last < first)
 		return;
-	add_to(list, n, "system_ptes", nm_pte_address_to_va(first, pae),
-	       (uint64_t)nm_pte_address_to_va(last, pae) + 0x1000, source);
+	add_to(list, n, "system_ptes", nm_self_map_va_of_pte(sm, first),
+	       nm_self_map_va_of_pte(sm, last) + 0x1000, source);
 }
 
 static void add_session(struct nm_pool_map *m)
@@ -157,14 +159,14 @@ static void add_boot_images(struct nm_pool_map *m)
 		add_region(m, "boot_images", start, np, "MmSystemRangeStart..MmNonPagedPoolStart");
 }
 
-static bool is_window_edge(uint64_t va, bool pae)
+static bool is_window_edge(uint64_t va, const struct nm_self_map *sm)
 {
-	return va == SELF_MAP || va == fixed_end(pae);
+	return va == sm->pte_base || va == fixed_end(sm);
 }
 
 /* One region per run of equal MiSystemVaType entries; unused entries and
  * the fixed window (already in the map) are not regions. */
-static void add_system_va_runs(struct nm_pool_map *m, bool pae)
+static void add_system_va_runs(struct nm_pool_map *m, const struct nm_self_map *sm)
 {
 	const struct nm_system_va_map *v = &m->va_types;
 
@@ -174,9 +176,9 @@ static void add_system_va_runs(struct nm_pool_map *m, bool pae)
 		char source[96];
 
 		for (j = i + 1; j < v->entries && v->type[j] == v->type[i] &&
-				!is_window_edge(nm_system_va_entry_start(v, j), pae); j++)
+				!is_window_edge(nm_system_va_entry_start(v, j), sm); j++)
 			;
-		if (!name || (start >= SELF_MAP && start < fixed_end(pae)))
+		if (!name || (start >= sm->pte_base && start < fixed_end(sm)))
 			continue;
 		if (j - i == 1)
 			snprintf(source, sizeof(source), "MiSystemVaType[0x%x] = %u %s (array at 0x%x)",
@@ -213,13 +215,14 @@ static void find_overlaps(struct nm_pool_map *m)
 		}
 }
 
-void nm_pools_derive(struct nm_pool_map *m, const struct nm_vmem *mem, bool pae)
+void nm_pools_derive(struct nm_pool_map *m, const struct nm_vmem *mem,
+		     const struct nm_self_map *sm)
 {
 	m->nregions = m->nlimits = 0;
 	m->regions_dropped = 0;
-	add_fixed(m, pae);
+	add_fixed(m, sm);
 	if (m->dynamic_va && m->va_types.found)
-		add_system_va_runs(m, pae);
+		add_system_va_runs(m, sm);
 	else
 		add_session(m);
 	if (m->dynamic_va) {
@@ -229,7 +232,7 @@ void nm_pools_derive(struct nm_pool_map *m, const struct nm_vmem *mem, bool pae)
 			 "MmPagedPoolEnd", true, "limit: MmPagedPoolStart..MmPagedPoolEnd (inclusive)");
 		add_pair(m, m->limits, &m->nlimits, "system_cache", "MmSystemCacheStart",
 			 "MmSystemCacheEnd", true, "limit: MmSystemCacheStart..MmSystemCacheEnd (inclusive)");
-		add_system_ptes(m, m->limits, &m->nlimits, pae,
+		add_system_ptes(m, m->limits, &m->nlimits, sm,
 				"limit: VAs of PTEs MmSystemPtesStart[0]..MmSystemPtesEnd[0] (inclusive)");
 		sort_regions(m->limits, m->nlimits);
 	} else {
@@ -239,7 +242,7 @@ void nm_pools_derive(struct nm_pool_map *m, const struct nm_vmem *mem, bool pae)
 			 "MmPagedPoolEnd", true, "MmPagedPoolStart..MmPagedPoolEnd (inclusive, +1)");
 		add_pair(m, m->regions, &m->nregions, "system_cache", "MmSystemCacheStart",
 			 "MmSystemCacheEnd", true, "MmSystemCacheStart..MmSystemCacheEnd (inclusive, +1)");
-		add_system_ptes(m, m->regions, &m->nregions, pae,
+		add_system_ptes(m, m->regions, &m->nregions, sm,
 				"VAs mapped by PTEs MmSystemPtesStart[0]..MmSystemPtesEnd[0] (inclusive)");
 	}
 	sort_regions(m->regions, m->nregions);

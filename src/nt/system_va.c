@@ -74,7 +74,8 @@ const char *nm_system_va_type_name(unsigned type, uint32_t build)
 /* ---- testing one window against the clues ------------------------------ */
 
 struct layout {
-	unsigned entries, shift;
+	unsigned entries, shift;	/* one entry per page-directory entry of system space */
+	const struct nm_self_map *self_map;
 };
 
 static bool index_of(const struct layout *l, uint64_t va, unsigned *i)
@@ -138,8 +139,8 @@ static bool window_fits(const struct layout *l, const uint8_t *w, const struct n
  * (1), not valid (0) or unreadable (-1), read through the self-map. */
 static void read_pde_validity(const struct nm_vmem *mem, const struct layout *l, int8_t *valid)
 {
-	uint32_t size = l->shift == 21 ? 8u : 4u;
-	uint32_t at = (l->shift == 21 ? 0xC0600000u : 0xC0300000u) + (NM_SYSTEM_VA_BASE >> l->shift) * size;
+	uint32_t size = l->self_map->mode->entry_size;
+	uint32_t at = (uint32_t)nm_self_map_pde_address(l->self_map, NM_SYSTEM_VA_BASE);
 
 	for (unsigned i = 0; i < l->entries; i++) {
 		enum nm_page_state st;
@@ -154,9 +155,9 @@ static void read_pde_validity(const struct nm_vmem *mem, const struct layout *l,
  * window is no one's allocation and is left out. */
 static unsigned pde_agreement(const struct layout *l, const uint8_t *w, const int8_t *valid)
 {
-	unsigned score = 0, fixed_first, fixed_last;
+	unsigned score = 0, fixed_first = 0, fixed_last = 0;
 
-	index_of(l, 0xC0000000u, &fixed_first);
+	index_of(l, l->self_map->pte_base, &fixed_first);
 	index_of(l, 0xC0FFFFFFu, &fixed_last);
 	for (unsigned i = 0; i < l->entries; i++)
 		if ((i < fixed_first || i > fixed_last) && valid[i] >= 0 &&
@@ -385,9 +386,10 @@ done:
 }
 
 void nm_system_va_locate(const struct nm_vmem *mem, const struct nm_system_va_clues *clues,
-			 bool pae, struct nm_system_va_map *out)
+			 const struct nm_self_map *self_map, struct nm_system_va_map *out)
 {
-	struct layout l = { pae ? 0x400u : 0x200u, pae ? 21u : 22u };
+	unsigned shift = nm_mode_level(self_map->mode, NM_LEVEL_PDE)->shift;
+	struct layout l = { (unsigned)((0x100000000ull - NM_SYSTEM_VA_BASE) >> shift), shift, self_map };
 	unsigned kernel_index;
 
 	memset(out, 0, sizeof(*out));

@@ -20,11 +20,8 @@ static int xlat_read(void *ctx, uint32_t va, void *buf, size_t len, enum nm_page
 
 uint32_t nm_walk_span(const struct nm_walk *w)
 {
-	uint64_t unit = NM_PAGE_SIZE;
+	uint64_t unit = UINT64_C(1) << (w->large_page ? w->page_shift : NM_PAGE_SHIFT);
 
-	/* A large page is 2 MiB under PAE (the walk began at a PDPTE), else 4 MiB. */
-	if (w->large_page)
-		unit = w->nentries > 0 && w->entries[0].level == NM_LEVEL_PDPTE ? 0x200000u : 0x400000u;
 	return (uint32_t)(unit - (w->va & (unit - 1)));
 }
 

@@ -9,7 +9,6 @@
 #include <ntmem/bytes.h>
 
 #define PAGE_MASK ((uint64_t)NM_PAGE_SIZE - 1)
-#define SELF_MAP_BASE 0xC0000000u
 
 struct nm_module_headers {
 	bool readable;
@@ -185,14 +184,6 @@ const char *nm_pte_link_name(enum nm_pte_link l)
 	return "unknown";
 }
 
-bool nm_in_page_table_window(uint32_t pte_address, bool pae)
-{
-	uint32_t size = pae ? 0x800000u : 0x400000u;
-
-	return pte_address >= SELF_MAP_BASE && pte_address - SELF_MAP_BASE < size &&
-	       (pte_address & (pae ? 7u : 3u)) == 0;
-}
-
 /* Frames on these lists no longer belong to anyone: their PteAddress is
  * whatever the last owner left. */
 static bool list_has_owner(enum nm_pfn_list l)
@@ -200,65 +191,56 @@ static bool list_has_owner(enum nm_pfn_list l)
 	return l != NM_PFN_ZEROED && l != NM_PFN_FREE && l != NM_PFN_BAD;
 }
 
-/* Whether PTE (valid, or a transition PTE: bit 11 set, bit 10 clear on
- * x86 XP to 7, docs/explain.md) names FRAME. */
-static bool pte_maps_frame(uint64_t pte, bool pae, uint64_t frame)
+/* Whether PTE (valid, or in transition: docs/explain.md) names FRAME. */
+static bool pte_maps_frame(const struct nm_self_map *sm, enum nm_pte_layout layout,
+			   uint64_t pte, uint64_t frame)
 {
-	uint64_t mask = pae ? 0xFFFFFFFFFULL : 0xFFFFFULL;
-	bool valid = pte & 1;
-	bool transition = (pte & 0x800) && !(pte & 0x400);
+	uint64_t pfn;
 
-	return (valid || transition) && ((pte >> 12) & mask) == frame;
+	return nm_mode_pte_frame(sm->mode, layout, pte, &pfn) && pfn == frame;
 }
 
 /* Reads the PTE at E's PteAddress; false when its page cannot be read. */
-static bool read_pte(struct nm_resolver *r, const struct nm_pfn_entry *e, bool pae,
-		     struct nm_pfn_owner *out)
+static bool read_pte(struct nm_resolver *r, const struct nm_pfn_entry *e,
+		     const struct nm_self_map *sm, struct nm_pfn_owner *out)
 {
 	uint8_t buf[8];
 
-	if (nm_resolver_read(r, e->pte_address, buf, pae ? 8 : 4, &out->pte_page_state) != 0)
+	if (nm_resolver_read(r, e->pte_address, buf, sm->mode->entry_size, &out->pte_page_state) != 0)
 		return false;
 	out->has_pte_value = true;
-	out->pte_value = pae ? nm_le64(buf) : nm_le32(buf);
+	out->pte_value = nm_mode_load_entry(sm->mode, buf);
 	return true;
 }
 
-static void check_pte(struct nm_resolver *r, const struct nm_pfn_entry *e, bool pae,
+static void check_pte(struct nm_resolver *r, const struct nm_pfn_entry *e,
+		      const struct nm_self_map *sm, enum nm_pte_layout layout,
 		      struct nm_pfn_owner *out)
 {
-	if (!read_pte(r, e, pae, out)) {
+	if (!read_pte(r, e, sm, out)) {
 		out->link = NM_PTE_LINK_UNREADABLE;
 		return;
 	}
-	out->link = pte_maps_frame(out->pte_value, pae, e->pfn) ? NM_PTE_LINK_MATCH
-								: NM_PTE_LINK_OTHER_FRAME;
+	out->link = pte_maps_frame(sm, layout, out->pte_value, e->pfn) ? NM_PTE_LINK_MATCH
+									: NM_PTE_LINK_OTHER_FRAME;
 }
 
-/* The page directories seen through the self-map: one 4 KiB directory, or
- * four PAE directories of 512 entries (docs/explain.md). */
-static bool in_page_directory_window(uint32_t pte_address, bool pae)
+/* A frame under a large page names the PDE as its PteAddress (the page
+ * directories seen through the self-map, docs/explain.md); the VA it backs
+ * is the large page's VA plus the frame's distance from its first frame. */
+static void follow_large_page(const struct nm_pfn_entry *e, const struct nm_self_map *sm,
+			      struct nm_pfn_owner *out)
 {
-	uint32_t base = pae ? 0xC0600000u : 0xC0300000u;
-	uint32_t size = pae ? 0x4000u : 0x1000u;
-
-	return pte_address >= base && pte_address - base < size;
-}
-
-/* A frame under a large page names the PDE as its PteAddress; the VA it
- * backs is the large page's VA plus the frame's distance from its first frame. */
-static void follow_large_page(const struct nm_pfn_entry *e, bool pae, struct nm_pfn_owner *out)
-{
-	uint32_t index = (e->pte_address - (pae ? 0xC0600000u : 0xC0300000u)) / (pae ? 8u : 4u);
-	uint64_t frames = pae ? 512 : 1024;
-	uint64_t first = ((out->pte_value >> 12) & (pae ? 0xFFFFFFFFFULL : 0xFFFFFULL)) & ~(frames - 1);
+	const struct nm_paging_level_shape *pde = nm_mode_level(sm->mode, NM_LEVEL_PDE);
+	uint64_t frames = UINT64_C(1) << (pde->shift - NM_PAGE_SHIFT);
+	uint64_t first = ((out->pte_value & sm->mode->frame_mask) >> NM_PAGE_SHIFT) & ~(frames - 1);
 
 	if (e->pfn < first || e->pfn - first >= frames) {
 		out->link = NM_PTE_LINK_OTHER_FRAME;
 		return;
 	}
 	out->link = NM_PTE_LINK_LARGE_PAGE;
-	out->va = (index << (pae ? 21 : 22)) + (uint32_t)((e->pfn - first) << 12);
+	out->va = (uint32_t)(nm_self_map_va_of_pde(sm, e->pte_address) + ((e->pfn - first) << NM_PAGE_SHIFT));
 }
 
 static bool is_large_pde(uint64_t pde)
@@ -266,23 +248,24 @@ static bool is_large_pde(uint64_t pde)
 	return (pde & 1) && (pde & 0x80);
 }
 
-void nm_pfn_owner_resolve(struct nm_resolver *r, const struct nm_pfn_entry *e, bool pae,
+void nm_pfn_owner_resolve(struct nm_resolver *r, const struct nm_pfn_entry *e,
+			  const struct nm_self_map *self_map, enum nm_pte_layout layout,
 			  struct nm_pfn_owner *out)
 {
 	*out = (struct nm_pfn_owner){ .link = NM_PTE_LINK_NONE, .pte_page_state = NM_PAGE_VALID };
 	if (!e->readable || !list_has_owner(e->list))
 		return;
-	if (!nm_in_page_table_window(e->pte_address, pae)) {
+	if (!nm_self_map_holds_pte(self_map, e->pte_address)) {
 		/* A prototype PTE lives in paged pool; an address that reads
 		 * as nothing at all is a corrupt or stale entry. */
-		out->link = read_pte(r, e, pae, out) ? NM_PTE_LINK_PROTOTYPE : NM_PTE_LINK_NOWHERE;
+		out->link = read_pte(r, e, self_map, out) ? NM_PTE_LINK_PROTOTYPE : NM_PTE_LINK_NOWHERE;
 		return;
 	}
-	check_pte(r, e, pae, out);
+	check_pte(r, e, self_map, layout, out);
 	out->has_va = true;
 	out->va = e->va;
-	if (out->has_pte_value && in_page_directory_window(e->pte_address, pae) &&
+	if (out->has_pte_value && nm_self_map_holds_pde(self_map, e->pte_address) &&
 	    is_large_pde(out->pte_value))
-		follow_large_page(e, pae, out);
+		follow_large_page(e, self_map, out);
 	nm_resolve(r, out->va, &out->where);
 }

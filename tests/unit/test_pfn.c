@@ -24,14 +24,14 @@ static void put32(uint8_t *b, unsigned off, uint32_t v)
 static void self_map(void **state)
 {
 	(void)state;
-	assert_int_equal(nm_va_to_pte_address(0xf7e8b000, false), 0xc03dfa2c);
-	assert_int_equal(nm_va_to_pte_address(0xf7e8b000, true), 0xc07bf458);
-	assert_int_equal(nm_va_to_pte_address(0x00000000, false), 0xc0000000);
-	assert_int_equal(nm_pte_address_to_va(0xc03dfa2c, false), 0xf7e8b000);
-	assert_int_equal(nm_pte_address_to_va(0xc07bf458, true), 0xf7e8b000);
+	assert_int_equal(nm_self_map_pte_address(&nm_mode_x86.self_map, 0xf7e8b000), 0xc03dfa2c);
+	assert_int_equal(nm_self_map_pte_address(&nm_mode_x86_pae.self_map, 0xf7e8b000), 0xc07bf458);
+	assert_int_equal(nm_self_map_pte_address(&nm_mode_x86.self_map, 0x00000000), 0xc0000000);
+	assert_int_equal(nm_self_map_va_of_pte(&nm_mode_x86.self_map, 0xc03dfa2c), 0xf7e8b000);
+	assert_int_equal(nm_self_map_va_of_pte(&nm_mode_x86_pae.self_map, 0xc07bf458), 0xf7e8b000);
 	/* The page directory maps itself: its PTE address is in the self-map. */
-	assert_int_equal(nm_va_to_pte_address(0xc0000000, false), 0xc0300000);
-	assert_int_equal(nm_va_to_pte_address(0xc0300000, false), 0xc0300c00);
+	assert_int_equal(nm_self_map_pte_address(&nm_mode_x86.self_map, 0xc0000000), 0xc0300000);
+	assert_int_equal(nm_self_map_pte_address(&nm_mode_x86.self_map, 0xc0300000), 0xc0300c00);
 }
 
 /* XP: flags word at +0x0C (PageLocation bits 8-10), ReferenceCount +0x0E. */
@@ -49,7 +49,7 @@ static void xp_entry(void **state)
 	put32(e, 0x10, 0x000004c0);		/* OriginalPte */
 	put32(e, 0x14, 0x0c000123);		/* PteFrame 0x123 + flag bits above 26 */
 	memset(&out, 0, sizeof(out));
-	nm_pfn_decode(e, &xp->mmpfn, false, &out);
+	nm_pfn_decode(e, &xp->mmpfn, &nm_mode_x86.self_map, &out);
 	assert_true(out.readable);
 	assert_int_equal(out.pte_address, 0xc03dfa2c);
 	assert_true(out.has_va);
@@ -74,7 +74,7 @@ static void server2003_entry(void **state)
 	put16(e, 0x0C, 3);
 	put16(e, 0x0E, 2u << 8);		/* standby */
 	memset(&out, 0, sizeof(out));
-	nm_pfn_decode(e, &s03->mmpfn, false, &out);
+	nm_pfn_decode(e, &s03->mmpfn, &nm_mode_x86.self_map, &out);
 	assert_int_equal(out.reference_count, 3);
 	assert_int_equal(out.list, NM_PFN_STANDBY);
 	assert_false(out.has_va);
@@ -98,7 +98,7 @@ static void win7_pae_entry(void **state)
 	put32(e, 0x14, 0x00000001);		/* high half of the 8-byte OriginalPte */
 	put32(e, 0x18, 0x1ffffff);
 	memset(&out, 0, sizeof(out));
-	nm_pfn_decode(e, &w7->mmpfn_pae, true, &out);
+	nm_pfn_decode(e, &w7->mmpfn_pae, &nm_mode_x86_pae.self_map, &out);
 	assert_int_equal(out.share_count, 2);
 	assert_int_equal(out.pte_address, 0xc07bf458);
 	assert_int_equal(out.va, 0xf7e8b000);

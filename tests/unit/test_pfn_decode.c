@@ -67,7 +67,7 @@ static void xp_entry_of_an_active_driver_page(void **state)
 	put32(e + 0x10, 0x000004C0);		/* OriginalPte */
 	put32(e + 0x14, 0x39);			/* u4.PteFrame */
 	memset(&out, 0, sizeof(out));
-	nm_pfn_decode(e, layout(BUILD_XP, false), false, &out);
+	nm_pfn_decode(e, layout(BUILD_XP, false), &nm_mode_x86.self_map, &out);
 	assert_true(out.readable);
 	assert_int_equal(out.list, NM_PFN_ACTIVE);
 	assert_string_equal(nm_pfn_list_name(out.list), "active");
@@ -92,12 +92,12 @@ static void server_2003_swaps_flags_and_reference_count(void **state)
 	put32(e + 0x10, 0);
 	put32(e + 0x14, 0x39);
 	memset(&s03, 0, sizeof(s03));
-	nm_pfn_decode(e, layout(BUILD_2003, false), false, &s03);
+	nm_pfn_decode(e, layout(BUILD_2003, false), &nm_mode_x86.self_map, &s03);
 	assert_int_equal(s03.list, NM_PFN_STANDBY);
 	assert_int_equal(s03.reference_count, 3);
 	/* Read with the XP order the same bytes say something else. */
 	memset(&misread, 0, sizeof(misread));
-	nm_pfn_decode(e, layout(BUILD_XP, false), false, &misread);
+	nm_pfn_decode(e, layout(BUILD_XP, false), &nm_mode_x86.self_map, &misread);
 	assert_int_equal(misread.reference_count, 2 << 8);
 	assert_int_equal(misread.list, NM_PFN_ZEROED);
 }
@@ -114,7 +114,7 @@ static void every_list_value_has_its_name(void **state)
 		common_fields(e, SEED_PTE);
 		put16(e + 0x0C, (uint16_t)(loc << 8 | 0xF8FF));	/* other flag bits set */
 		put16(e + 0x0E, 0);
-		nm_pfn_decode(e, layout(BUILD_XP, false), false, &out);
+		nm_pfn_decode(e, layout(BUILD_XP, false), &nm_mode_x86.self_map, &out);
 		assert_int_equal(out.list, loc);
 		assert_string_equal(nm_pfn_list_name(out.list), names[loc]);
 	}
@@ -135,7 +135,7 @@ static void pae_entry_has_a_64_bit_original_pte(void **state)
 	put32(e + 0x10, 0x000004C0);
 	put32(e + 0x14, 0x80000000);		/* high half: NX */
 	memset(&out, 0, sizeof(out));
-	nm_pfn_decode(e, l, true, &out);
+	nm_pfn_decode(e, l, &nm_mode_x86_pae.self_map, &out);
 	assert_int_equal(out.original_pte, 0x80000000000004C0ULL);
 	assert_int_equal(out.reference_count, 2);
 	assert_int_equal(out.list, NM_PFN_ACTIVE);
@@ -151,25 +151,25 @@ static void pte_address_outside_the_self_map_has_no_va(void **state)
 	(void)state;
 	common_fields(e, 0xE1234568);		/* a prototype PTE in paged pool */
 	put16(e + 0x0C, 6 << 8);
-	nm_pfn_decode(e, layout(BUILD_XP, false), false, &out);
+	nm_pfn_decode(e, layout(BUILD_XP, false), &nm_mode_x86.self_map, &out);
 	assert_false(out.has_va);
 	common_fields(e, 0xC0400000);		/* just past the non-PAE window */
-	nm_pfn_decode(e, layout(BUILD_XP, false), false, &out);
+	nm_pfn_decode(e, layout(BUILD_XP, false), &nm_mode_x86.self_map, &out);
 	assert_false(out.has_va);
-	nm_pfn_decode(e, layout(BUILD_XP, true), true, &out);	/* inside the PAE one */
+	nm_pfn_decode(e, layout(BUILD_XP, true), &nm_mode_x86_pae.self_map, &out);	/* inside the PAE one */
 	assert_true(out.has_va);
 }
 
 static void self_map_arithmetic(void **state)
 {
 	(void)state;
-	assert_int_equal(nm_va_to_pte_address(0xF7E8B000, false), SEED_PTE);
-	assert_int_equal(nm_va_to_pte_address(0xF7E8B000, true), SEED_PTE_PAE);
-	assert_int_equal(nm_pte_address_to_va(SEED_PTE, false), 0xF7E8B000);
-	assert_int_equal(nm_pte_address_to_va(SEED_PTE_PAE, true), 0xF7E8B000);
-	assert_int_equal(nm_pte_address_to_va(0xC0000000, false), 0);
+	assert_int_equal(nm_self_map_pte_address(&nm_mode_x86.self_map, 0xF7E8B000), SEED_PTE);
+	assert_int_equal(nm_self_map_pte_address(&nm_mode_x86_pae.self_map, 0xF7E8B000), SEED_PTE_PAE);
+	assert_int_equal(nm_self_map_va_of_pte(&nm_mode_x86.self_map, SEED_PTE), 0xF7E8B000);
+	assert_int_equal(nm_self_map_va_of_pte(&nm_mode_x86_pae.self_map, SEED_PTE_PAE), 0xF7E8B000);
+	assert_int_equal(nm_self_map_va_of_pte(&nm_mode_x86.self_map, 0xC0000000), 0);
 	/* The page directory is the PTE page of the self-map itself. */
-	assert_int_equal(nm_va_to_pte_address(0xC0000000, false), 0xC0300000);
+	assert_int_equal(nm_self_map_pte_address(&nm_mode_x86.self_map, 0xC0000000), 0xC0300000);
 }
 
 int main(void)

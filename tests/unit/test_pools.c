@@ -60,7 +60,7 @@ static void seed_map_has_three_pools_and_no_overlap(void **state)
 
 	(void)state;
 	seed(m, mem);
-	nm_pools_derive(m, &v, false);
+	nm_pools_derive(m, &v, &nm_mode_x86.self_map);
 	r = region(m, "nonpaged_pool_initial");
 	assert_non_null(r);
 	assert_int_equal(r->start, 0x80db0000);
@@ -110,7 +110,7 @@ static void pae_moves_the_fixed_regions(void **state)
 	(void)state;
 	seed(m, mem);
 	m->nvariables -= 4;	/* drop system PTEs and session: PAE values differ */
-	nm_pools_derive(m, &v, true);
+	nm_pools_derive(m, &v, &nm_mode_x86_pae.self_map);
 	assert_int_equal(region(m, "page_tables")->end, 0xc0800000);
 	assert_int_equal(region(m, "hyperspace")->start, 0xc0800000);
 	assert_int_equal(region(m, "hyperspace")->end, 0xc0c00000);
@@ -131,7 +131,7 @@ static void true_overlap_is_reported(void **state)
 	for (unsigned i = 0; i < m->nvariables; i++)
 		if (strcmp(m->variables[i].name, "MmPagedPoolEnd") == 0)
 			m->variables[i].value = 0xedc00fff;
-	nm_pools_derive(m, &v, false);
+	nm_pools_derive(m, &v, &nm_mode_x86.self_map);
 	assert_int_equal(m->noverlaps, 1);
 	assert_string_equal(m->overlaps[0].a, "paged_pool");
 	assert_string_equal(m->overlaps[0].b, "system_ptes");
@@ -156,7 +156,7 @@ static void unreadable_variable_drops_only_its_regions(void **state)
 			m->variables[i].state = NM_PAGE_NOT_IN_DUMP;
 		}
 	assert_false(nm_pools_value(m, "MmMaximumNonPagedPoolInBytes", &value));
-	nm_pools_derive(m, &v, false);
+	nm_pools_derive(m, &v, &nm_mode_x86.self_map);
 	assert_non_null(region(m, "nonpaged_pool_initial"));
 	assert_int_equal(region(m, "nonpaged_pool_initial")->end, 0x80dc0000);
 	assert_null(region(m, "nonpaged_pool_expansion"));
@@ -174,7 +174,7 @@ static void dynamic_va_reports_limits(void **state)
 	(void)state;
 	seed(m, mem);
 	m->dynamic_va = true;
-	nm_pools_derive(m, &v, false);
+	nm_pools_derive(m, &v, &nm_mode_x86.self_map);
 	assert_null(region(m, "paged_pool"));
 	assert_true(m->nlimits >= 3);
 	assert_string_equal(m->limits[0].name, "nonpaged_pool");

@@ -290,15 +290,15 @@ static void read_crosses_pages_and_names_the_bad_one(void **state)
 static void page_table_window(void **state)
 {
 	(void)state;
-	assert_true(nm_in_page_table_window(0xC0000000, false));
-	assert_true(nm_in_page_table_window(0xC03FFFFC, false));
-	assert_false(nm_in_page_table_window(0xC0400000, false));
-	assert_true(nm_in_page_table_window(0xC07FFFF8, true));
-	assert_false(nm_in_page_table_window(0xC0800000, true));
-	assert_false(nm_in_page_table_window(0xBFFFFFFC, false));
-	assert_false(nm_in_page_table_window(0xC0000002, false));	/* misaligned */
-	assert_false(nm_in_page_table_window(0xC0000004, true));
-	assert_false(nm_in_page_table_window(0, true));
+	assert_true(nm_self_map_holds_pte(&nm_mode_x86.self_map, 0xC0000000));
+	assert_true(nm_self_map_holds_pte(&nm_mode_x86.self_map, 0xC03FFFFC));
+	assert_false(nm_self_map_holds_pte(&nm_mode_x86.self_map, 0xC0400000));
+	assert_true(nm_self_map_holds_pte(&nm_mode_x86_pae.self_map, 0xC07FFFF8));
+	assert_false(nm_self_map_holds_pte(&nm_mode_x86_pae.self_map, 0xC0800000));
+	assert_false(nm_self_map_holds_pte(&nm_mode_x86.self_map, 0xBFFFFFFC));
+	assert_false(nm_self_map_holds_pte(&nm_mode_x86.self_map, 0xC0000002));	/* misaligned */
+	assert_false(nm_self_map_holds_pte(&nm_mode_x86_pae.self_map, 0xC0000004));
+	assert_false(nm_self_map_holds_pte(&nm_mode_x86_pae.self_map, 0));
 }
 
 static struct nm_pfn_entry active_entry(uint64_t pfn, uint32_t pte_address, uint32_t va)
@@ -316,7 +316,7 @@ static void pfn_owner_of_a_driver_text_page(void **state)
 	struct nm_pfn_owner o;
 
 	(void)state;
-	nm_pfn_owner_resolve(&fx.r, &e, false, &o);
+	nm_pfn_owner_resolve(&fx.r, &e, &nm_mode_x86.self_map, NM_PTE_LAYOUT_XP, &o);
 	assert_int_equal(o.link, NM_PTE_LINK_MATCH);
 	assert_true(o.has_pte_value);
 	assert_int_equal(o.pte_value, 0x651163);
@@ -335,7 +335,7 @@ static void pfn_owner_when_pte_maps_another_frame(void **state)
 	struct nm_pfn_owner o;
 
 	(void)state;
-	nm_pfn_owner_resolve(&fx.r, &e, false, &o);
+	nm_pfn_owner_resolve(&fx.r, &e, &nm_mode_x86.self_map, NM_PTE_LAYOUT_XP, &o);
 	assert_int_equal(o.link, NM_PTE_LINK_OTHER_FRAME);
 	assert_true(o.has_va);
 }
@@ -349,10 +349,10 @@ static void pfn_owner_through_transition_pte(void **state)
 	(void)state;
 	e.list = NM_PFN_STANDBY;
 	put32(fx.ptes + 0x10, 0x1234800 | 0x80);	/* transition bit 11, prototype bit 10 clear */
-	nm_pfn_owner_resolve(&fx.r, &e, false, &o);
+	nm_pfn_owner_resolve(&fx.r, &e, &nm_mode_x86.self_map, NM_PTE_LAYOUT_XP, &o);
 	assert_int_equal(o.link, NM_PTE_LINK_MATCH);
 	put32(fx.ptes + 0x10, 0x1234C00);		/* prototype set: not a transition PTE */
-	nm_pfn_owner_resolve(&fx.r, &e, false, &o);
+	nm_pfn_owner_resolve(&fx.r, &e, &nm_mode_x86.self_map, NM_PTE_LAYOUT_XP, &o);
 	assert_int_equal(o.link, NM_PTE_LINK_OTHER_FRAME);
 }
 
@@ -362,7 +362,7 @@ static void pfn_pte_address_pointing_nowhere(void **state)
 	struct nm_pfn_owner o;
 
 	(void)state;
-	nm_pfn_owner_resolve(&fx.r, &e, false, &o);
+	nm_pfn_owner_resolve(&fx.r, &e, &nm_mode_x86.self_map, NM_PTE_LAYOUT_XP, &o);
 	assert_int_equal(o.link, NM_PTE_LINK_NOWHERE);
 	assert_int_equal(o.pte_page_state, NM_PAGE_NOT_MAPPED);
 	assert_true(nm_pte_link_failed(o.link));
@@ -378,7 +378,7 @@ static void pfn_backed_by_a_prototype_pte(void **state)
 	struct nm_pfn_owner o;
 
 	(void)state;
-	nm_pfn_owner_resolve(&fx.r, &e, false, &o);
+	nm_pfn_owner_resolve(&fx.r, &e, &nm_mode_x86.self_map, NM_PTE_LAYOUT_XP, &o);
 	assert_int_equal(o.link, NM_PTE_LINK_PROTOTYPE);
 	assert_false(nm_pte_link_failed(o.link));
 	assert_true(o.has_pte_value);
@@ -392,7 +392,7 @@ static void pfn_pte_page_missing(void **state)
 	struct nm_pfn_owner o;
 
 	(void)state;
-	nm_pfn_owner_resolve(&fx.r, &e, false, &o);
+	nm_pfn_owner_resolve(&fx.r, &e, &nm_mode_x86.self_map, NM_PTE_LAYOUT_XP, &o);
 	assert_int_equal(o.link, NM_PTE_LINK_UNREADABLE);
 	assert_true(nm_pte_link_failed(o.link));
 	assert_int_equal(o.pte_page_state, NM_PAGE_NOT_MAPPED);
@@ -412,14 +412,14 @@ static void pfn_under_a_large_page(void **state)
 	put32(directory + 0x800, 0x000001E3);	/* valid, PS, frame 0 */
 	fx.mem.pages[5] = (struct fake_page){ 0xC0300000, NM_PAGE_VALID, 0x39163, directory };
 	fx.mem.npages = 6;
-	nm_pfn_owner_resolve(&fx.r, &e, false, &o);
+	nm_pfn_owner_resolve(&fx.r, &e, &nm_mode_x86.self_map, NM_PTE_LAYOUT_XP, &o);
 	assert_int_equal(o.link, NM_PTE_LINK_LARGE_PAGE);
 	assert_string_equal(nm_pte_link_name(o.link), "large_page");
 	assert_true(o.has_va);
 	assert_int_equal(o.va, 0x80123000);
 	assert_int_equal(o.where.va, 0x80123000);
 	e.pfn = 0x400;				/* the next large page's first frame */
-	nm_pfn_owner_resolve(&fx.r, &e, false, &o);
+	nm_pfn_owner_resolve(&fx.r, &e, &nm_mode_x86.self_map, NM_PTE_LAYOUT_XP, &o);
 	assert_int_equal(o.link, NM_PTE_LINK_OTHER_FRAME);
 }
 
@@ -430,15 +430,15 @@ static void free_pages_have_no_owner(void **state)
 
 	(void)state;
 	e.list = NM_PFN_FREE;
-	nm_pfn_owner_resolve(&fx.r, &e, false, &o);
+	nm_pfn_owner_resolve(&fx.r, &e, &nm_mode_x86.self_map, NM_PTE_LAYOUT_XP, &o);
 	assert_int_equal(o.link, NM_PTE_LINK_NONE);
 	assert_false(o.has_va);
 	e.list = NM_PFN_ZEROED;
-	nm_pfn_owner_resolve(&fx.r, &e, false, &o);
+	nm_pfn_owner_resolve(&fx.r, &e, &nm_mode_x86.self_map, NM_PTE_LAYOUT_XP, &o);
 	assert_int_equal(o.link, NM_PTE_LINK_NONE);
 	e.list = NM_PFN_ACTIVE;
 	e.readable = false;
-	nm_pfn_owner_resolve(&fx.r, &e, false, &o);
+	nm_pfn_owner_resolve(&fx.r, &e, &nm_mode_x86.self_map, NM_PTE_LAYOUT_XP, &o);
 	assert_int_equal(o.link, NM_PTE_LINK_NONE);
 }
 

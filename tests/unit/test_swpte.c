@@ -16,7 +16,7 @@ static struct nm_swpte decode(uint64_t pte, bool pae, enum nm_pte_layout layout,
 {
 	struct nm_swpte sw;
 
-	nm_swpte_decode(pte, pae, layout, &xp_bases, proto, &sw);
+	nm_swpte_decode(pae ? &nm_mode_x86_pae : &nm_mode_x86, pte, layout, &xp_bases, proto, &sw);
 	return sw;
 }
 
@@ -76,7 +76,7 @@ static void nonpae_xp_prototype_default_base(void **state)
 	struct nm_swpte_bases none = { 0, 0, 0 };
 
 	(void)state;
-	nm_swpte_decode((1u << 11) | (1u << 10) | (1u << 1), false, NM_PTE_LAYOUT_XP, &none, false, &sw);
+	nm_swpte_decode(&nm_mode_x86, (1u << 11) | (1u << 10) | (1u << 1), NM_PTE_LAYOUT_XP, &none, false, &sw);
 	assert_int_equal(sw.proto_address, NM_XP_DEFAULT_PROTO_BASE + 0x200 + 4);
 }
 

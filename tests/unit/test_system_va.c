@@ -63,7 +63,7 @@ static void locate(struct nm_system_va_map *out, bool pae, const struct nm_syste
 {
 	struct nm_vmem v = fake_vmem(&mem);
 
-	nm_system_va_locate(&v, c, pae, out);
+	nm_system_va_locate(&v, c, (pae ? &nm_mode_x86_pae.self_map : &nm_mode_x86.self_map), out);
 }
 
 static void array_in_the_kernel_image_is_found(void **state)
@@ -222,7 +222,7 @@ static void found_map_gives_the_regions(void **state)
 	m->va_types.type[0x7c] = m->va_types.type[0x7d] = 1;
 	for (unsigned i = 0x1ff; i <= 0x207; i++)
 		m->va_types.type[i] = 9;	/* 0xbfe00000..0xc1000000 */
-	nm_pools_derive(m, &v, true);
+	nm_pools_derive(m, &v, &nm_mode_x86_pae.self_map);
 	assert_int_equal(m->nregions, 5);
 	assert_string_equal(m->regions[0].name, "session_space");
 	assert_int_equal(m->regions[0].start, 0x8f800000u);
@@ -238,7 +238,7 @@ static void found_map_gives_the_regions(void **state)
 	assert_int_equal(m->regions[4].end, 0xc1000000u);
 	assert_int_equal(m->noverlaps, 0);
 	m->va_types.found = false;		/* not found: only the fixed map */
-	nm_pools_derive(m, &v, true);
+	nm_pools_derive(m, &v, &nm_mode_x86_pae.self_map);
 	assert_int_equal(m->nregions, 3);
 	free(m);
 }

@@ -43,7 +43,7 @@ static void entry(struct fake *f, bool pae, uint64_t pa, uint64_t value)
 static void open_fake(struct fake *f, bool pae, uint64_t dtb, uint32_t proto_base)
 {
 	nm_error err;
-	struct nm_xlat_config cfg = { .dtb = dtb, .pae = pae, .layout = NM_PTE_LAYOUT_XP };
+	struct nm_xlat_config cfg = { .dtb = dtb, .mode = pae ? &nm_mode_x86_pae : &nm_mode_x86, .layout = NM_PTE_LAYOUT_XP };
 
 	cfg.bases.proto_base = proto_base;
 	for (unsigned p = 0; p < NPAGES; p++)
@@ -257,7 +257,7 @@ static void dtb_outside_memory_is_refused(void **state)
 	nm_source *src;
 	nm_xlat *x = (nm_xlat *)1;
 	nm_error err;
-	struct nm_xlat_config cfg = { .dtb = 0x40000, .pae = false, .layout = NM_PTE_LAYOUT_XP };
+	struct nm_xlat_config cfg = { .dtb = 0x40000, .mode = &nm_mode_x86, .layout = NM_PTE_LAYOUT_XP };
 
 	(void)state;
 	assert_int_equal(nm_source_open_buffer(mem, NPAGES * PAGE, true, &src, &err), 0);
@@ -385,7 +385,7 @@ static void check_cache_agrees(struct fake *f, bool pae, uint64_t dtb)
 {
 	static const uint64_t starts[] = { 0x80000000, 0x80200000, 0x80400000, 0x80800000,
 					   0x80C00000, 0x10000000 };
-	struct nm_xlat_config cfg = { .dtb = dtb, .pae = pae, .layout = NM_PTE_LAYOUT_XP };
+	struct nm_xlat_config cfg = { .dtb = dtb, .mode = pae ? &nm_mode_x86_pae : &nm_mode_x86, .layout = NM_PTE_LAYOUT_XP };
 	nm_error err;
 
 	cfg.bases.proto_base = 0x80000000u;

@@ -15,11 +15,14 @@ TEST_PKGS := cmocka
 # Debian 12 packages by need. `make deps` installs what building (and the
 # demo: python3 runs the fixture generator) needs; `make deps-test` adds what
 # the tests use: cmocka (unit), pev and the mingw binutils (readpe and
-# objdump open carved images), mingw-w64-common (dbgeng.h offsets), clang
+# objdump open carved images), the mingw-w64 x86_64 compiler (the fixture
+# generator builds its PE32+ driver with it; without it the x64 fixtures are
+# skipped with a notice), mingw-w64-common (dbgeng.h offsets), clang
 # and its runtime (libFuzzer), valgrind, man-db (man -l renders the page),
 # chromium and a font for its text (renders report --html), parallel (the batch recipe).
 DEB_BUILD := build-essential pkg-config libkdumpfile-dev zlib1g-dev libjansson-dev python3
-DEB_TEST  := libcmocka-dev pev binutils-mingw-w64-i686 mingw-w64-common clang libclang-rt-14-dev \
+DEB_TEST  := libcmocka-dev pev binutils-mingw-w64-i686 binutils-mingw-w64-x86-64 gcc-mingw-w64-x86-64 \
+	     mingw-w64-common clang libclang-rt-14-dev \
 	     valgrind man-db chromium fonts-liberation parallel
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -1,9 +1,11 @@
 /* Dump header, physical run table and bitmap rank index: the whole input is
  * a dump file (nm_source_open_buffer). When it opens, every page the source
  * claims to hold is visited and read in full, lookups are made at and around
- * each run's ends, and reads cross page boundaries. An input the crash-dump
+ * each run's ends, and reads cross page boundaries; a triage dump's driver
+ * list is read entry by entry. An input the crash-dump
  * parser refuses is opened again as a raw image, so both paths run. */
 #include <ntmem/source.h>
+#include <ntmem/triage.h>
 
 #include "fuzz_common.h"
 
@@ -37,6 +39,24 @@ static void probe(const nm_source *src, uint64_t pfn)
 	(void)nm_source_read_pa(src, pfn * NM_PAGE_SIZE + NM_PAGE_SIZE - 8, buf, sizeof(buf));
 }
 
+/* A triage dump's driver list: every entry and its name are read (the
+ * count is bounded by the file, so this is bounded by the input). */
+static void exercise_triage(const nm_source *src)
+{
+	struct nm_triage t;
+	nm_error err;
+
+	if (nm_source_facts(src)->type != NM_DUMP_TRIAGE || nm_triage_open(src, &t, &err) != 0)
+		return;
+	for (uint32_t i = 0; i < t.driver_count; i++) {
+		struct nm_triage_driver d;
+
+		nm_triage_driver(src, &t, i, &d);
+		if (d.name)
+			(void)fuzz_touch(d.name, d.name_bytes);
+	}
+}
+
 static void exercise(const nm_source *src)
 {
 	const struct nm_dump_facts *f = nm_source_facts(src);
@@ -63,6 +83,7 @@ static void exercise(const nm_source *src)
 	probe(src, UINT64_MAX >> NM_PAGE_SHIFT);
 	(void)nm_source_for_each_page(src, visit, &v);
 	(void)nm_source_file(src, &len);
+	exercise_triage(src);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

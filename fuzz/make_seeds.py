@@ -55,6 +55,44 @@ def system_va_seeds():
     return made
 
 
+def header64(dump_type, machine=0x8664):
+    """DUMP_HEADER64 (docs/dump-format.md): 'PAGE' fill, then the fields."""
+    h = bytearray(b"PAGE" * 0x800)
+    struct.pack_into("<4s4sIIQ", h, 0, b"PAGE", b"DU64", 0xF, 19041, 0x1AD002)
+    struct.pack_into("<III", h, 0x30, machine, 4, 0x1000007E)
+    struct.pack_into("<I", h, 0xF98, dump_type)
+    return h
+
+
+def x64_seeds():
+    """x64 full (a run above 4 GiB), FDMP bitmap and triage (driver list)."""
+    full = header64(1)
+    struct.pack_into("<IIQQQQQ", full, 0x88, 2, 0, 3, 0x10, 2, 0x100000, 1)
+    full += b"".join(bytes([i + 1]) * c.PAGE for i in range(3))
+    bmp = header64(5)
+    bh = bytearray(0x1000)
+    bh[0:8] = b"FDMPDUMP"
+    struct.pack_into("<QQQ", bh, 0x20, 0x3000, 2, 128)
+    bh[0x38] = 0x06
+    bmp += bh + bytes([7]) * (2 * c.PAGE)
+    tri = header64(4)
+    struct.pack_into("<I", tri, 0x1038, 0xCFF)
+    body = bytearray(0x1000)
+    struct.pack_into("<IIIIIIIIIIIIIIII", body, 0, 0, 0x3000, 0, 0x348, 0xF00, 0, 0, 0, 0, 0, 0, 0,
+                     0x2100, 2, 0x2400, 0x100)
+    for i, (name, base, size) in enumerate(((r"\SystemRoot\system32\ntoskrnl.exe", 0xFFFFF8047BA00000, 0x1046000),
+                                            ("hal.dll", 0xFFFFF80479440000, 0x6000))):
+        e = 0x100 + 0x90 * i
+        at = 0x400 + 0x80 * i
+        struct.pack_into("<I", body, e, 0x2000 + at)
+        struct.pack_into("<QQI", body, e + 0x38, base, 0, size)
+        text = name.encode("utf-16-le")
+        struct.pack_into("<I", body, at, len(text) // 2)
+        body[at + 4:at + 4 + len(text)] = text
+    tri += body
+    return [bytes(full), bytes(bmp), bytes(tri)]
+
+
 def seeds():
     out = {t: [] for t in ("fuzz_source", "fuzz_xlat", "fuzz_kdbg", "fuzz_kernel", "fuzz_pe",
                            "fuzz_cli", "fuzz_carve", "fuzz_reloc", "fuzz_system_va")}
@@ -86,6 +124,7 @@ def seeds():
     out["fuzz_source"].append(c.build_bitmap_dump(spread["pae"]))
     out["fuzz_cli"].append(c.build_kernel_dump(spread["pae"]))
     out["fuzz_source"].append(c.build_full(spread["nonpae"], compact=True)[:0x1000])
+    out["fuzz_source"] += x64_seeds()
     for name, sysm in systems().items():
         pae = 1 if sysm.pae else 0
         mem = raw_memory(sysm)

@@ -60,7 +60,7 @@ static void print_header(const struct nm_dump_facts *f)
 {
 	int w = f->arch == NM_ARCH_X64 || f->arch == NM_ARCH_ARM64 ? 16 : 8;
 
-	printf("driver list of a %s triage dump (no page tables: names, bases and sizes as the dump records them)\n",
+	printf("driver list of the %s triage dump (no page tables: names, bases and sizes as the dump records them)\n",
 	       nm_arch_name(f->arch));
 	printf("%-*s %-*s %-8s %-24s %s\n", w, "start", w, "end", "size", "module", "path");
 }

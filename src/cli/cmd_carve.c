@@ -139,7 +139,7 @@ static int run_carve(const struct cli *c, struct nm_kernel *k, const struct carv
 	struct nm_module_list l = { 0 };
 	nm_error err = { { 0 }, { 0 } };
 	struct carve_target *t;
-	struct carve_outcome o;
+	struct carve_result res;
 	unsigned n;
 	int rc = CLI_EXIT_OK, rc2;
 
@@ -158,7 +158,7 @@ static int run_carve(const struct cli *c, struct nm_kernel *k, const struct carv
 		return CLI_EXIT_PARTIAL;
 	}
 	rc = worst(rc, select_targets(c, k, a, &l, t, &n));
-	rc2 = carve_targets(c, k, &a->req, t, n, c->json ? NULL : stdout, &o);
+	rc2 = carve_targets(c, k, &a->req, t, n, &res);
 	if (rc2 == CLI_EXIT_USAGE) {
 		rc = rc2;
 	} else {
@@ -167,16 +167,15 @@ static int run_carve(const struct cli *c, struct nm_kernel *k, const struct carv
 			json_t *doc = cli_json_document(c);
 
 			json_object_set_new(doc, "output_dir", json_string(a->req.out_dir));
-			json_object_set_new(doc, "stale_checked", json_boolean(k->has_pfn_database));
-			json_object_set_new(doc, "modules", o.modules);
+			json_object_set_new(doc, "stale_checked", json_boolean(res.stale_checked));
+			json_object_set_new(doc, "modules", carve_modules_json(&res));
 			cli_json_print(doc);
 		} else {
-			printf("carved %u module(s) into %s: %llu bytes recovered, %llu missing%s\n", o.carved,
-			       a->req.out_dir, (unsigned long long)o.bytes_recovered,
-			       (unsigned long long)o.bytes_missing, o.failed ? " (some modules failed: see above)" : "");
-			json_decref(o.modules);
+			carve_print_text(stdout, &res);
+			carve_print_summary(stdout, &res);
 		}
 	}
+	carve_result_free(&res);
 	free(t);
 	nm_modules_free(&l);
 	return rc;

@@ -70,6 +70,23 @@ class Report(unittest.TestCase):
         rc, _, err = run_ntmem("-q", "--json", "report", self.path, "-o", self.out, "--force")
         self.assertEqual(rc, 0, err)
 
+    def test_report_json_in_the_folder_is_the_json_report(self):
+        rc, out, err = run_ntmem("-q", "report", self.path, "-o", self.out)
+        self.assertEqual(rc, 0, err)
+        with open(os.path.join(self.out, "report.json")) as f:
+            stored = json.load(f)
+        doc, _ = self.run_json("-o", os.path.join(self.out, "again"))
+        for part in PARTS + ("carve",):
+            want, got = doc[part], stored[part]
+            if part == "carve":
+                want, got = dict(want, output_dir=None), dict(got, output_dir=None)
+            self.assertEqual(got, want, part)
+        self.assertEqual([f for f in os.listdir(self.out) if "partial" in f], [])
+        # a second run keeps the stored report unless --force
+        rc, _, err = run_ntmem("-q", "report", self.path, "-o", self.out)
+        self.assertEqual(rc, 3)
+        self.assertIn("report.json", err)
+
     def test_bad_argument_is_usage_error(self):
         self.assertEqual(run_ntmem("report", self.path, "--bogus")[0], 1)
 

@@ -1,0 +1,125 @@
+/* The text renderer of a carve result: one row per module, then each
+ * module's holes and comparison, then what the reasons mean. */
+#include "carve_run.h"
+
+static void print_table_header(FILE *out)
+{
+	fprintf(out, "%-22s %-10s %9s %9s %9s  %-15s %-15s %-15s %-13s %s\n", "module", "base", "size",
+		"recovered", "missing", "nonpaged", "pageable", "discardable", "headers/other", "headers");
+}
+
+static void print_pair(FILE *out, const struct nm_byte_tally *t)
+{
+	char buf[48];
+
+	snprintf(buf, sizeof(buf), "%llu/%llu", (unsigned long long)t->recovered, (unsigned long long)t->missing);
+	fprintf(out, " %-15s", buf);
+}
+
+static void print_module_row(FILE *out, const struct carve_module *m)
+{
+	const struct nm_carve *cv = &m->cv;
+
+	fprintf(out, "%-22.22s 0x%08x %9u %9llu %9llu ", m->display_name, cv->base, cv->size,
+		(unsigned long long)cv->total.recovered, (unsigned long long)cv->total.missing);
+	print_pair(out, &cv->kinds[NM_SECTION_NONPAGED]);
+	print_pair(out, &cv->kinds[NM_SECTION_PAGEABLE]);
+	print_pair(out, &cv->kinds[NM_SECTION_DISCARDABLE]);
+	print_pair(out, &cv->outside);
+	fprintf(out, "%s\n", nm_carve_headers_name(cv->headers));
+}
+
+static void print_pagefile_pages(FILE *out, const struct nm_carve *cv, const struct nm_carve_hole *h)
+{
+	unsigned shown = 0;
+
+	for (uint32_t rva = h->rva_start; rva < h->rva_end && shown < 4; rva += NM_PAGE_SIZE, shown++) {
+		const struct nm_carve_page *p = &cv->pages[rva >> NM_PAGE_SHIFT];
+
+		fprintf(out, "%s page file %u @0x%llx", shown ? "," : "   ", p->pagefile_number,
+			(unsigned long long)p->pagefile_offset);
+	}
+	if (h->rva_start + shown * NM_PAGE_SIZE < h->rva_end)
+		fprintf(out, ", ...");
+}
+
+struct hole_printer {
+	FILE *out;
+	const struct nm_carve *cv;
+};
+
+static int print_hole_detail(void *ctx, const struct nm_carve_hole *h)
+{
+	const struct hole_printer *p = ctx;
+
+	fprintf(p->out, "  hole     0x%05x-0x%05x  %-8s %-15s (%s)", h->rva_start, h->rva_end,
+		h->section >= 0 ? p->cv->pe.sections[h->section].name : "-", nm_hole_reason_name(h->reason),
+		nm_page_state_name(h->state));
+	if (h->state == NM_PAGE_PAGEFILE)
+		print_pagefile_pages(p->out, p->cv, h);
+	fputc('\n', p->out);
+	return 0;
+}
+
+static void print_compare_detail(FILE *out, const struct carve_compare *cmp)
+{
+	if (!cmp->found)
+		fprintf(out, "  compare: no original file of that name\n");
+	else if (cmp->error[0])
+		fprintf(out, "  compare: %s\n", cmp->error);
+	else
+		fprintf(out, "  compared with %s (relocated): %llu bytes, %llu modified\n", cmp->file,
+			(unsigned long long)cmp->stats.bytes_compared, (unsigned long long)cmp->stats.bytes_modified);
+	for (unsigned i = 0; i < cmp->nmodified; i++)
+		fprintf(out, "  modified 0x%05x-0x%05x  %s\n", cmp->modified[i].rva_start, cmp->modified[i].rva_end,
+			cmp->modified[i].section);
+}
+
+static int count_hole(void *ctx, const struct nm_carve_hole *h)
+{
+	(void)h;
+	++*(unsigned *)ctx;
+	return 0;
+}
+
+/* What follows the table for one module: its holes and its comparison.
+ * Returns whether anything was printed. */
+static bool print_details(FILE *out, const struct carve_module *m)
+{
+	struct hole_printer p = { out, &m->cv };
+	unsigned holes = 0;
+
+	nm_carve_for_each_hole(&m->cv, count_hole, &holes);
+	if (holes == 0 && !m->compared)
+		return false;
+	fprintf(out, "\n%s at 0x%08x:\n", m->display_name, m->cv.base);
+	nm_carve_for_each_hole(&m->cv, print_hole_detail, &p);
+	if (m->compared)
+		print_compare_detail(out, &m->compare);
+	return true;
+}
+
+void carve_print_text(FILE *out, const struct carve_result *r)
+{
+	bool details = false;
+
+	print_table_header(out);
+	for (unsigned i = 0; i < r->nmodules; i++)
+		if (r->modules[i].carved)
+			print_module_row(out, &r->modules[i]);
+	for (unsigned i = 0; i < r->nmodules; i++)
+		if (r->modules[i].carved && print_details(out, &r->modules[i]))
+			details = true;
+	if (details)
+		fprintf(out, "\nreasons: discarded = INIT/discardable pages freed after DriverEntry; "
+			"paged_out = pageable (PAGE*) pages in a page file;\n"
+			"stale = the frame was reused (PFN database); not_in_dump = mapped but absent "
+			"from this dump; headers_missing = no PE header page\n");
+}
+
+void carve_print_summary(FILE *out, const struct carve_result *r)
+{
+	fprintf(out, "carved %u module(s) into %s: %llu bytes recovered, %llu missing%s\n", r->carved,
+		r->out_dir ? r->out_dir : "memory", (unsigned long long)r->bytes_recovered,
+		(unsigned long long)r->bytes_missing, r->failed ? " (some modules failed: see above)" : "");
+}

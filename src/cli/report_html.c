@@ -80,11 +80,10 @@ static void collect_marks(struct picture *pic)
 	if (!x)
 		return;
 	for (int i = 0; i < 4; i++) {
-		char label[8];
+		const char label[3] = { 'P', (char)('1' + i), 0 };
 
 		if (!x->params[i].has_where)
 			continue;
-		snprintf(label, sizeof(label), "P%d", i + 1);
 		add_mark(pic, x->params[i].where.va, label, x->info.params[i].meaning);
 	}
 	if (x->has_context) {

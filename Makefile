@@ -139,14 +139,24 @@ MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL     ?= install
 
-INSTALLED_FILES := $(BINDIR)/ntmem \
+INSTALLED_FILES := $(BINDIR)/ntmem $(MANDIR)/man1/ntmem.1 $(BASHCOMPDIR)/ntmem \
 	$(LIBDIR)/libntmem.a $(LIBDIR)/libntmem.so.$(VERSION) $(LIBDIR)/$(SONAME) $(LIBDIR)/libntmem.so \
 	$(LIBDIR)/pkgconfig/ntmem.pc $(patsubst include/%,$(INCLUDEDIR)/%,$(wildcard include/ntmem/*.h))
 
-install: all lib
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) \
+# The man page and the bash completion are printed by the tool from its
+# usage table (src/cli/usage.c), the one source of --help as well.
+$(BUILD)/ntmem.1: $(BUILD)/ntmem
+	$(BUILD)/ntmem --man > $@
+
+$(BUILD)/ntmem.bash: $(BUILD)/ntmem
+	$(BUILD)/ntmem --bash-completion > $@
+
+install: all lib $(BUILD)/ntmem.1 $(BUILD)/ntmem.bash
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
 	  $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/ntmem
 	$(INSTALL) -m 755 $(BUILD)/ntmem $(DESTDIR)$(BINDIR)/ntmem
+	$(INSTALL) -m 644 $(BUILD)/ntmem.1 $(DESTDIR)$(MANDIR)/man1/ntmem.1
+	$(INSTALL) -m 644 $(BUILD)/ntmem.bash $(DESTDIR)$(BASHCOMPDIR)/ntmem
 	$(INSTALL) -m 644 $(BUILD)/libntmem.a $(DESTDIR)$(LIBDIR)/libntmem.a
 	$(INSTALL) -m 755 $(BUILD)/libntmem.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libntmem.so.$(VERSION)
 	ln -sf libntmem.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)

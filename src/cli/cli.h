@@ -25,6 +25,7 @@ enum cli_exit {
 struct cli_command_options {
 	const char *output;		/* -o: FILE for read, DIR for carve and report */
 	const char *compare_with;	/* carve --compare-with DIR */
+	const char *html;		/* report --html FILE */
 	bool all, force, keep_stale;
 	bool has_fill;
 	uint8_t fill;
@@ -40,6 +41,8 @@ struct cli {
 	bool quiet;
 	bool raw;			/* --raw: the file is a flat physical image */
 	struct nm_kernel_options kopt;	/* --dtb, --kdbg */
+	const char *expect;		/* --expect FILE.json, or NULL */
+	bool jsonl;			/* --jsonl: one line per dump */
 	struct cli_command_options opt;
 	int argc;			/* the command's positional arguments after DUMP */
 	char **argv;

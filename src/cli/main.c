@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "expect.h"
 #include "usage.h"
 
 /* One option as given, kept until the command is known. */
@@ -20,7 +21,7 @@ struct given_option {
 struct parsed {
 	struct given_option *given;
 	unsigned ngiven;
-	bool help, version, man;
+	bool help, version, man, completion;
 };
 
 /* getopt_long's tables, built from usage_table (one entry per long name). */
@@ -118,6 +119,8 @@ static int read_options(int argc, char **argv, struct parsed *p)
 			p->version = true;
 		else if (id == OPT_MAN)
 			p->man = true;
+		else if (id == OPT_BASH_COMPLETION)
+			p->completion = true;
 		else
 			p->given[p->ngiven++] = (struct given_option){ id, optarg };
 	}
@@ -180,6 +183,15 @@ static int apply_option(struct cli *c, const struct given_option *g)
 		return CLI_EXIT_OK;
 	case OPT_OUTPUT:
 		o->output = g->value;
+		return CLI_EXIT_OK;
+	case OPT_HTML:
+		o->html = g->value;
+		return CLI_EXIT_OK;
+	case OPT_EXPECT:
+		c->expect = g->value;
+		return CLI_EXIT_OK;
+	case OPT_JSONL:
+		c->jsonl = true;
 		return CLI_EXIT_OK;
 	case OPT_COMPARE_WITH:
 		o->compare_with = g->value;
@@ -250,6 +262,22 @@ static int print_help(const char *name)
 	return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_PARTIAL;
 }
 
+/* --jsonl: a command whose only argument is DUMP takes any number of
+ * dumps; the others take one DUMP and their own arguments. */
+static int run_jsonl(struct cli *c, const struct usage_row *cmd, char **args, int nargs)
+{
+	if (c->expect)
+		return cli_fail_usage("--jsonl and --expect do not go together (--expect takes one document)");
+	if (strcmp(cmd->arg, "DUMP") == 0)
+		return cli_run_jsonl(c, cmd->run, args, nargs);
+	if (nargs - 1 > CLI_MAX_ARGS)
+		return cli_fail_usage("too many arguments (at most %d)", CLI_MAX_ARGS);
+	c->dump_path = args[0];
+	c->argc = nargs - 1;
+	c->argv = args + 1;
+	return cli_run_jsonl(c, cmd->run, args, 1);
+}
+
 static int run(int argc, char **argv, struct parsed *p)
 {
 	struct cli c;
@@ -263,6 +291,10 @@ static int run(int argc, char **argv, struct parsed *p)
 	if (p->man) {
 		usage_print_man(stdout);
 		return CLI_EXIT_OK;
+	}
+	if (p->completion) {
+		usage_print_bash_completion(stdout);
+		return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_PARTIAL;
 	}
 	if (p->version) {
 		printf("ntmem %s\n", NTMEM_VERSION);
@@ -292,11 +324,15 @@ static int run(int argc, char **argv, struct parsed *p)
 	}
 	if (npos < 2)
 		return cli_fail_usage("%s: no DUMP given (see ntmem help %s)", cmd->name, cmd->name);
+	if (c.jsonl)
+		return run_jsonl(&c, cmd, argv + optind + 1, npos - 1);
 	if (npos - 2 > CLI_MAX_ARGS)
 		return cli_fail_usage("too many arguments (at most %d)", CLI_MAX_ARGS);
 	c.dump_path = argv[optind + 1];
 	c.argc = npos - 2;
 	c.argv = argv + optind + 2;
+	if (c.expect)
+		return cli_run_expect(&c, cmd->run, c.expect);
 	return cmd->run(&c);
 }
 

@@ -56,6 +56,16 @@ const struct usage_row usage_table[] = {
 	{ USAGE_OPTION, "help", OPT_HELP, 'h', NULL, NULL, 0,
 	  "this help; after a command, that command's help", NULL },
 	{ USAGE_OPTION, "version", OPT_VERSION, 0, NULL, NULL, 0, "the version of ntmem", NULL },
+	{ USAGE_OPTION, "expect", OPT_EXPECT, 0, "FILE", NULL, 0,
+	  "compare this run's JSON with the document stored in FILE (the dump's path, output folders and "
+	  "the version are not compared); on a difference exit 4 with one line per difference on stderr: "
+	  "JSON path, expected, got", NULL },
+	{ USAGE_OPTION, "jsonl", OPT_JSONL, 0, NULL, NULL, 0,
+	  "one compact JSON object per line for each DUMP, with the dump's \"file\" and \"exit\" "
+	  "(a dump that fails is an object with its \"error\"); commands that take only DUMP accept "
+	  "several; the exit status is the worst one (docs/batch.md)", NULL },
+	{ USAGE_OPTION, "bash-completion", OPT_BASH_COMPLETION, 0, NULL, NULL, USAGE_HIDDEN,
+	  "the bash completion script, made from this help", NULL },
 	{ USAGE_OPTION, "man", OPT_MAN, 0, NULL, NULL, USAGE_HIDDEN,
 	  "the manual page ntmem(1), in roff, made from this help", NULL },
 
@@ -66,6 +76,9 @@ const struct usage_row usage_table[] = {
 	  "the directory the carved files go to (created when missing)", NULL },
 	{ USAGE_OPTION, "output", OPT_OUTPUT, 'o', "DIR", "report", 0,
 	  "also carve every module into DIR and write DIR/report.json", NULL },
+	{ USAGE_OPTION, "html", OPT_HTML, 0, "FILE", "report", 0,
+	  "also write FILE: one self-contained HTML page with the kernel address space to scale (regions, "
+	  "gaps, overlaps, each module as a band) and each module's pages coloured by state", NULL },
 	{ USAGE_OPTION, "module", OPT_MODULE, 0, "NAME", "carve", USAGE_REPEATABLE,
 	  "the module whose BaseDllName is NAME (any case, e.g. ntfs.sys)", NULL },
 	{ USAGE_OPTION, "base", OPT_BASE, 0, "VA", "carve", USAGE_REPEATABLE,
@@ -100,6 +113,29 @@ const struct usage_row usage_table[] = {
 	  "done in part: an entry or the module list could not be read", NULL },
 	{ USAGE_EXIT, "3", 0, 0, NULL, "report", 0,
 	  "done in part: one of the parts could not be produced in full", NULL },
+	{ USAGE_EXIT, "4", 0, 0, NULL, NULL, 0,
+	  "--expect found a difference (one line per difference on stderr: JSON path, expected, got)", NULL },
+
+	/* ---- page states (contract: Page states; shared by pte, read, carve, report --html) ---- */
+	{ USAGE_STATE, "valid", 0, 0, NULL, NULL, 0,
+	  "hardware-valid mapping and the page is in the dump: its bytes are read", NULL },
+	{ USAGE_STATE, "transition", 0, 0, NULL, NULL, 0,
+	  "invalid PTE in transition: the page is still in physical memory and its bytes are recovered", NULL },
+	{ USAGE_STATE, "demand_zero", 0, 0, NULL, NULL, 0,
+	  "software PTE never materialised: the bytes are zeros by definition", NULL },
+	{ USAGE_STATE, "pagefile", 0, 0, NULL, NULL, 0,
+	  "software PTE pointing into a paging file: no bytes; the file number and offset are reported", NULL },
+	{ USAGE_STATE, "prototype", 0, 0, NULL, NULL, 0,
+	  "the PTE refers to a prototype PTE: resolved when the prototype can be read, else reported", NULL },
+	{ USAGE_STATE, "not_mapped", 0, 0, NULL, NULL, 0,
+	  "a paging entry on the way is zero or not present and carries no software meaning: no bytes "
+	  "(a carve calls it \"discarded\" inside a discardable section such as INIT)", NULL },
+	{ USAGE_STATE, "not_in_dump", 0, 0, NULL, NULL, 0,
+	  "the mapping is valid but the physical page is absent from the dump (kernel dumps omit pages): "
+	  "no bytes", NULL },
+	{ USAGE_STATE, "stale", 0, 0, NULL, NULL, 0,
+	  "the mapping is valid but the PFN database says the frame now belongs to another PTE: the bytes "
+	  "exist but are not this page's", NULL },
 };
 
 const unsigned usage_table_rows = sizeof(usage_table) / sizeof(usage_table[0]);
@@ -350,6 +386,18 @@ void usage_print_man(FILE *f)
 	for (unsigned i = 0; i < usage_table_rows; i++)
 		if (usage_table[i].kind == USAGE_OPTION && usage_table[i].scope)
 			man_option(f, &usage_table[i]);
+	fputs(".SH PAGE STATES\n", f);
+	roff(f, "What pte, read, carve and report --html say about each page:");
+	fputc('\n', f);
+	for (unsigned i = 0; i < usage_table_rows; i++) {
+		const struct usage_row *r = &usage_table[i];
+
+		if (r->kind != USAGE_STATE)
+			continue;
+		fprintf(f, ".TP\n.B %s\n", r->name);
+		roff(f, r->text);
+		fputs(".\n", f);
+	}
 	fputs(".SH EXIT STATUS\n", f);
 	for (unsigned i = 0; i < usage_table_rows; i++) {
 		const struct usage_row *r = &usage_table[i];

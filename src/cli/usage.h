@@ -14,6 +14,7 @@ enum usage_kind {
 	USAGE_COMMAND,
 	USAGE_OPTION,
 	USAGE_EXIT,
+	USAGE_STATE,		/* a page state (contract: Page states), for the man page */
 };
 
 /* Option identities, as getopt_long returns them: the short letter when the
@@ -35,6 +36,10 @@ enum usage_option_id {
 	OPT_FORCE,
 	OPT_KEEP_STALE,
 	OPT_COMPARE_WITH,
+	OPT_HTML,
+	OPT_EXPECT,
+	OPT_JSONL,
+	OPT_BASH_COMPLETION,
 };
 
 /* Option flags. */
@@ -81,5 +86,7 @@ void usage_print_overview(FILE *f);
 void usage_print_command(FILE *f, const struct usage_row *cmd);
 /* The man page ntmem(1) in roff, from the same table. */
 void usage_print_man(FILE *f);
+/* The bash completion script, from the same table (completion.c). */
+void usage_print_bash_completion(FILE *f);
 
 #endif

@@ -5,6 +5,7 @@ its headers and ntmem.pc; a small C program built with `pkg-config --cflags
 --libs ntmem` opens a fixture and agrees with the generator's manifest.
 make uninstall then leaves nothing behind."""
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -14,6 +15,11 @@ from common import ROOT, WRAPPER, fixture, manifest
 
 BUILD = os.environ.get("BUILD", "build")
 PREFIX = "/usr"
+# From ../shared/spec/cli-contract.md, not from the tool's own table.
+CONTRACT_COMMANDS = ["info", "pte", "read", "pools", "modules", "carve", "pfn", "explain", "report"]
+CONTRACT_OPTIONS = ["--json", "--dtb", "--kdbg", "--quiet", "--help", "--version", "--raw", "--expect", "--jsonl",
+                    "--module", "--base", "--all", "--fill", "--force", "--html"]
+PAGE_STATES = ["valid", "transition", "demand_zero", "pagefile", "prototype", "not_mapped", "not_in_dump", "stale"]
 
 
 def clean_env(**extra):
@@ -49,7 +55,7 @@ class InstallTest(unittest.TestCase):
         return os.path.join(self.root, rel)
 
     def test_files_are_installed(self):
-        for rel in ("bin/ntmem",
+        for rel in ("bin/ntmem", "share/man/man1/ntmem.1", "share/bash-completion/completions/ntmem",
                     "lib/libntmem.a", "lib/libntmem.so", "lib/libntmem.so.0", "lib/pkgconfig/ntmem.pc",
                     "include/ntmem/ntmem.h", "include/ntmem/carve.h"):
             with self.subTest(file=rel):
@@ -95,6 +101,45 @@ class InstallTest(unittest.TestCase):
 
     def test_program_builds_against_static_library(self):
         self.build_and_run(static=True)
+
+    def test_man_page_renders_with_every_command_option_status_and_state(self):
+        if not shutil.which("man"):
+            self.skipTest("man is not installed (Debian package man-db; make deps-test installs it)")
+        page = self.path("share/man/man1/ntmem.1")
+        text = run(["man", "-l", page], env=clean_env(MANWIDTH="120", MANPAGER="cat", PAGER="cat", LANG="C.UTF-8"))
+        text = re.sub(".\b", "", text)       # overstrike bold and underline
+        for section in ("NAME", "SYNOPSIS", "COMMANDS", "EXIT STATUS", "PAGE STATES"):
+            self.assertRegex(text, r"(?m)^%s" % section)
+        for cmd in CONTRACT_COMMANDS:
+            self.assertRegex(text, r"ntmem \[GLOBAL OPTIONS\] %s\b" % cmd, cmd)
+        for opt in CONTRACT_OPTIONS:
+            self.assertIn(opt, text)
+        for status in ("0", "1", "2", "3", "4"):
+            self.assertRegex(text, r"(?m)^\s+%s\s*$|^\s+%s\s{2,}" % (status, status), "exit status %s" % status)
+        for state in PAGE_STATES:
+            self.assertIn(state, text)
+
+    def complete(self, line):
+        """What bash completion offers for LINE (the cursor at its end)."""
+        script = self.path("share/bash-completion/completions/ntmem")
+        run(["bash", "-n", script])
+        words = line.split(" ")
+        prog = ('source "$1"; COMP_WORDS=(%s); COMP_CWORD=%d; COMP_LINE="$2"; COMP_POINT=${#COMP_LINE}; '
+                '_ntmem; printf "%%s\\n" "${COMPREPLY[@]}"'
+                % (" ".join("'%s'" % w for w in words), len(words) - 1))
+        return run(["bash", "-c", prog, "bash", script, line], cwd=self.tmp).split()
+
+    def test_bash_completion(self):
+        if not shutil.which("bash"):
+            self.skipTest("no bash")
+        self.assertEqual(sorted(self.complete("ntmem ")), sorted(CONTRACT_COMMANDS + ["help"]))
+        self.assertEqual(self.complete("ntmem ca"), ["carve"])
+        self.assertIn("--module", self.complete("ntmem carve x.dmp --mo"))
+        self.assertIn("--json", self.complete("ntmem --j"))
+        self.assertIn("--html", self.complete("ntmem report x.dmp --h"))
+        self.assertNotIn("--module", self.complete("ntmem report x.dmp --"))
+        os.mkdir(os.path.join(self.tmp, "outdir"))
+        self.assertEqual(self.complete("ntmem carve x.dmp -o out"), ["outdir"])
 
     def test_uninstall_leaves_nothing(self):
         other = os.path.join(self.tmp, "other")

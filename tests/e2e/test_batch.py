@@ -60,7 +60,7 @@ class JsonLines(unittest.TestCase):
         os.mkdir(folder)
         good = [fixture("xp-sp2-seed-full.dmp"), fixture("win7-sp1-pae-full.dmp")]
         for g in good:
-            os.symlink(g, os.path.join(folder, os.path.basename(g)))
+            os.symlink(os.path.abspath(g), os.path.join(folder, os.path.basename(g)))
         bad = os.path.join(folder, "corrupt.dmp")
         with open(good[0], "rb") as f:
             head = bytearray(f.read(8192))

@@ -170,8 +170,12 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED_FILES))
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/ntmem 2>/dev/null
 
+# Each stage records its passed/failed/skipped counts in $(NTMEM_COUNTS) when
+# make check sets it (tests/check_counts.py); NTMEM_STAGE prefixes the label.
+export NTMEM_COUNTS NTMEM_STAGE
+
 unit: $(UNIT_BINS)
-	@fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
+	@$(PYTHON) tests/check_counts.py unit unit $(UNIT_BINS)
 
 e2e: $(BUILD)/ntmem $(FIXTURES)
 	NTMEM=$(BUILD)/ntmem FIXTURES=$(FIXDIR) BUILD=$(BUILD) $(PYTHON) tests/e2e/run.py
@@ -179,25 +183,34 @@ e2e: $(BUILD)/ntmem $(FIXTURES)
 # Everything, then everything again under AddressSanitizer + UBSan, each
 # fuzz target for a short run, and the e2e suite once under valgrind
 # (docs/robustness.md; about 5 minutes of CPU for the valgrind stage).
+# Every stage runs even when one before it failed, so that the last line,
+# `check: N passed, N failed, N skipped`, counts them all; a stage that fails
+# without a test to blame (a build error) counts as one failure. Nothing here
+# needs ../shared: tests of the real files beside the repository skip without it.
+CHECK_STAGES := check-fixtures unit e2e check-sanitize check-fuzz check-valgrind
+CHECK_COUNTS := $(CURDIR)/$(BUILD)/check-counts
+
 check: deps-test
-	$(MAKE) check-fixtures unit e2e
-	$(MAKE) check-sanitize
-	$(MAKE) check-fuzz
-	$(MAKE) check-valgrind
+	@rm -rf $(CHECK_COUNTS)
+	@statuses=""; for stage in $(CHECK_STAGES); do \
+	  echo "==== make $$stage"; \
+	  $(MAKE) --no-print-directory NTMEM_COUNTS=$(CHECK_COUNTS) $$stage; statuses="$$statuses $$stage=$$?"; \
+	done; \
+	$(PYTHON) tests/check_counts.py summary $(CHECK_COUNTS) $$statuses
 
 # The generator checks its own output with a reader of its own.
 check-fixtures:
-	$(PYTHON) -m unittest discover -s fixtures/tests
+	$(PYTHON) tests/e2e/run.py --dir fixtures/tests --label fixtures
 
 check-sanitize:
-	$(MAKE) BUILD=build-asan SANITIZE=1 unit e2e
+	$(MAKE) BUILD=build-asan SANITIZE=1 NTMEM_STAGE=asan unit e2e
 
 # The e2e suite under valgrind memcheck, in two halves at once (valgrind
 # runs are slow and single-threaded); each half's log is in $(BUILD).
 VALGRIND_HALVES := 'test_[a-m]*.py' 'test_[!a-m]*.py'
 
 check-valgrind: all $(FIXTURES)
-	@export NTMEM_WRAPPER="$(CURDIR)/fuzz/valgrind.sh" NTMEM=$(BUILD)/ntmem FIXTURES=$(FIXDIR) BUILD=$(BUILD); \
+	@export NTMEM_WRAPPER="$(CURDIR)/fuzz/valgrind.sh" NTMEM=$(BUILD)/ntmem FIXTURES=$(FIXDIR) BUILD=$(BUILD) NTMEM_STAGE=valgrind; \
 	i=0; pids=""; for half in $(VALGRIND_HALVES); do i=$$((i + 1)); \
 	  $(PYTHON) tests/e2e/run.py "$$half" > $(BUILD)/valgrind-$$i.log 2>&1 & pids="$$pids $$!"; \
 	done; status=0; for p in $$pids; do wait $$p || status=1; done; \

@@ -12,8 +12,12 @@
 struct nm_module {
 	uint32_t entry_va;		/* VA of the LDR entry */
 	uint32_t base, size, entry_point;
-	char *name;			/* BaseDllName as UTF-8, NULL when unreadable */
-	enum nm_page_state name_state;
+	/* BaseDllName as UTF-8; when its page cannot be read, the last component
+	 * of FullDllName (name_from_path), so that the module has one name in
+	 * every output; NULL when neither can be read. */
+	char *name;
+	enum nm_page_state name_state;	/* state of BaseDllName's page, even when named from the path */
+	bool name_from_path;
 	char *path;			/* FullDllName as UTF-8, NULL when unreadable */
 	enum nm_page_state path_state;
 };

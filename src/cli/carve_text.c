@@ -20,7 +20,7 @@ static void print_module_row(FILE *out, const struct carve_module *m)
 {
 	const struct nm_carve *cv = &m->cv;
 
-	fprintf(out, "%-22.22s 0x%08x %9u %9llu %9llu ", m->display_name, cv->base, cv->size,
+	fprintf(out, "%-22.22s 0x%08x 0x%07x %9llu %9llu ", m->display_name, cv->base, cv->size,
 		(unsigned long long)cv->total.recovered, (unsigned long long)cv->total.missing);
 	print_pair(out, &cv->kinds[NM_SECTION_NONPAGED]);
 	print_pair(out, &cv->kinds[NM_SECTION_PAGEABLE]);

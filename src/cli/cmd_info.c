@@ -147,6 +147,8 @@ static json_t *dump_json(const struct cli *c, const struct info_view *v)
 		      "pages_in_dump", (json_int_t)f->pages_in_dump,
 		      "physical_runs", runs_json(f));
 	json_object_set_new(d, "dump_type_value", json_integer(f->dump_type_value));
+	/* kdbg_va: the same string under the name pools uses beside its kdbg object */
+	json_object_set_new(d, "kdbg_va", v->kdbg_source ? cli_json_hex(v->kdbg) : json_null());
 	json_object_set_new(d, "machine", json_pack("{s:o, s:s}", "value", cli_json_hex(f->machine),
 						    "name", nm_machine_name(f->machine)));
 	json_object_set_new(d, "dtb_raw", cli_json_hex(f->dtb_raw));

@@ -23,8 +23,10 @@ static json_t *module_json(const struct nm_module *mod, const struct nm_pool_map
 	json_t *o = json_object();
 
 	json_object_set_new(o, "name", string_or_null(mod->name));
-	if (!mod->name)
+	if (!mod->name || mod->name_from_path)
 		json_object_set_new(o, "name_state", json_string(nm_page_state_name(mod->name_state)));
+	json_object_set_new(o, "name_source", !mod->name ? json_null()
+				 : json_string(mod->name_from_path ? "full_dll_name" : "base_dll_name"));
 	json_object_set_new(o, "path", string_or_null(mod->path));
 	if (!mod->path)
 		json_object_set_new(o, "path_state", json_string(nm_page_state_name(mod->path_state)));

@@ -94,6 +94,10 @@ static int print_json(const struct cli *c, const struct nm_kernel *k, const stru
 	}
 	if (m->regions_dropped)
 		json_object_set_new(doc, "regions_dropped", json_integer(m->regions_dropped));
+	/* kdbg_va / kdbg_source: strings, as info gives them, beside the object */
+	json_object_set_new(doc, "kdbg_va", k->has_kdbg ? cli_json_hex(k->kdbg.va) : json_null());
+	json_object_set_new(doc, "kdbg_source", k->has_kdbg ? json_string(nm_kdbg_source_name(k->kdbg.source))
+							    : json_null());
 	if (k->has_kdbg)
 		json_object_set_new(doc, "kdbg", json_pack("{s:o, s:s, s:I}", "va", cli_json_hex(k->kdbg.va),
 							    "source", nm_kdbg_source_name(k->kdbg.source),

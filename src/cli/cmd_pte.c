@@ -47,6 +47,7 @@ int cmd_pte(const struct cli *c)
 		doc = cli_json_document(c);
 		results = json_array();
 		json_object_set_new(doc, "pfn_checked", json_boolean(m.pfn_checked));
+		json_object_set_new(doc, "stale_checked", json_boolean(m.pfn_checked));	/* carve's name */
 	}
 	for (int i = 0; i < c->argc; i++) {
 		struct nm_walk w;

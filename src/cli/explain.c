@@ -157,8 +157,11 @@ static json_t *candidates_json(const struct explain *x)
 	for (unsigned i = 0; i < x->ncandidates; i++) {
 		const struct stack_candidate *c = &x->candidates[i];
 
-		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o}",
-			"address", cli_json_hex(c->address), "value", cli_json_hex(c->value),
+		/* "va" (the stack slot's VA, as every other document spells a VA)
+		 * beside the contract's "address". */
+		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o, s:o}",
+			"address", cli_json_hex(c->address), "va", cli_json_hex(c->address),
+			"value", cli_json_hex(c->value),
 			"module", string_or_null(c->module->name), "offset", cli_json_hex(c->offset)));
 	}
 	return a;

@@ -65,6 +65,17 @@ static char *read_string(const struct nm_vmem *mem, const uint8_t *us, enum nm_p
 	return nm_utf16le_to_utf8(text, len);
 }
 
+/* "\\SystemRoot\\System32\\drivers\\afd.sys" -> "afd.sys" (both slash kinds). */
+static const char *last_path_component(const char *path)
+{
+	const char *last = path;
+
+	for (const char *p = path; *p; p++)
+		if (*p == '\\' || *p == '/')
+			last = p + 1;
+	return last;
+}
+
 static const char *entry_problem(const uint8_t *e)
 {
 	uint32_t base = nm_le32(e + LDR_DLL_BASE), size = nm_le32(e + LDR_SIZE_OF_IMAGE);
@@ -95,6 +106,14 @@ static int add_module(const struct nm_vmem *mem, uint32_t va, const uint8_t *e,
 		free(m->name);
 		free(m->path);
 		return -1;
+	}
+	if (!m->name && m->path) {
+		m->name = strdup(last_path_component(m->path));
+		if (!m->name) {
+			free(m->path);
+			return -1;
+		}
+		m->name_from_path = true;
 	}
 	l->count++;
 	return 0;

@@ -49,19 +49,29 @@ static void read_context(const uint8_t *h, struct nm_dump_facts *f)
 }
 
 /* The header's copy of the machine's memory runs; kept for every type
- * (kernel and bitmap dumps describe the machine, not the file, with it). */
-static void read_runs_if_written(const uint8_t *h, struct nm_dump_facts *f)
+ * (kernel and bitmap dumps describe the machine, not the file, with it).
+ * PFNs of a 32-bit header are 32-bit (PFN_NUMBER is a ULONG on x86, PAE
+ * included), so a run whose BasePage + PageCount passes 2^32 pages describes
+ * no machine: the run is named and the dump refused. */
+static int read_runs_if_written(const uint8_t *h, struct nm_dump_facts *f, nm_error *err)
 {
 	uint32_t nruns = nm_le32(h + 0x64);
 
 	if (nruns == NM_PAGE_FILL || nruns > NM_MAX_RUNS)
-		return;
+		return 0;
 	f->nruns = nruns;
 	f->header_pages = field32(h, 0x68);
 	for (uint32_t i = 0; i < nruns; i++) {
-		f->runs[i].base_pfn = nm_le32(h + 0x6C + 8 * i);
-		f->runs[i].page_count = nm_le32(h + 0x70 + 8 * i);
+		uint64_t base = nm_le32(h + 0x6C + 8 * i), count = nm_le32(h + 0x70 + 8 * i);
+
+		if (base + count > 0x100000000ull)
+			return nm_fail(err, "header.Run[].PageCount",
+				       "run %u (offset 0x%x): BasePage 0x%llx + PageCount 0x%llx passes 2^32 pages",
+				       i, 0x6C + 8 * i, (unsigned long long)base, (unsigned long long)count);
+		f->runs[i].base_pfn = base;
+		f->runs[i].page_count = count;
 	}
+	return 0;
 }
 
 static int read_common(const uint8_t *h, struct nm_dump_facts *f, nm_error *err)
@@ -108,8 +118,7 @@ static int read_common(const uint8_t *h, struct nm_dump_facts *f, nm_error *err)
 	f->minidump_fields = field32(h, 0xF8C);
 	if (f->arch == NM_ARCH_X86)
 		read_context(h, f);
-	read_runs_if_written(h, f);
-	return 0;
+	return read_runs_if_written(h, f, err);
 }
 
 /* DumpType 2: SUMMARY_DUMP32 at 0x1000, bits at 0x1020. */

@@ -59,34 +59,42 @@ int nm_bitmap_build(struct nm_source *src, uint64_t bitmap_offset, uint64_t nbit
 		    const char *pages_field, nm_error *err)
 {
 	const uint8_t *bitmap = src->data + bitmap_offset;
+	struct nm_rank_word *words;
 	uint64_t nwords, rank = 0;
 
 	if (check_bitmap_fits(src, bitmap_offset, nbits, err) != 0)
 		return -1;
 	nwords = (nbits + 63) / 64;
-	src->words = calloc(nwords, sizeof(*src->words));
-	if (!src->words)
+	words = calloc(nwords, sizeof(*words));
+	if (!words)
 		return nm_fail(err, "memory", "no room for a rank index of %llu words",
 			       (unsigned long long)nwords);
 	for (uint64_t w = 0; w < nwords; w++) {
-		src->words[w].bits = bitmap_word(bitmap, nbits, w);
-		src->words[w].rank = rank;
-		rank += (uint64_t)__builtin_popcountll(src->words[w].bits);
+		words[w].bits = bitmap_word(bitmap, nbits, w);
+		words[w].rank = rank;
+		rank += (uint64_t)__builtin_popcountll(words[w].bits);
 	}
-	if (rank != expected_pages)
+	/* The index is this function's until the layout is whole, the
+	 * source's (bitmap_close) from then on. */
+	if (rank != expected_pages) {
+		free(words);
 		return nm_fail(err, pages_field, "header says %llu pages, but %llu bits are set in the bitmap",
 			       (unsigned long long)expected_pages, (unsigned long long)rank);
-	if (check_pages_fit(src, bitmap_offset + (nbits + 7) / 8, first_page_offset, rank, err) != 0)
+	}
+	if (check_pages_fit(src, bitmap_offset + (nbits + 7) / 8, first_page_offset, rank, err) != 0) {
+		free(words);
 		return -1;
+	}
+	src->words = words;
 	src->nbits = nbits;
 	src->first_page_offset = first_page_offset;
-	src->layout = NM_LAYOUT_BITMAP;
+	src->layout = &nm_layout_bitmap;
 	src->facts.pages_in_dump = rank;
 	src->facts.max_pfn = nbits;
 	return 0;
 }
 
-const uint8_t *nm_bitmap_page(const struct nm_source *src, uint64_t pfn)
+static const uint8_t *bitmap_page(const struct nm_source *src, uint64_t pfn)
 {
 	const struct nm_rank_word *w;
 	uint64_t bit, below;
@@ -100,3 +108,32 @@ const uint8_t *nm_bitmap_page(const struct nm_source *src, uint64_t pfn)
 	below = w->rank + (uint64_t)__builtin_popcountll(w->bits & (bit - 1));
 	return src->data + src->first_page_offset + below * NM_PAGE_SIZE;
 }
+
+static int bitmap_for_each_page(const struct nm_source *src, nm_page_visitor *visit, void *ctx)
+{
+	uint64_t nwords = (src->nbits + 63) / 64;
+
+	for (uint64_t w = 0; w < nwords; w++) {
+		uint64_t bits = src->words[w].bits;
+		uint64_t index = src->words[w].rank;
+
+		while (bits) {
+			unsigned b = (unsigned)__builtin_ctzll(bits);
+			int rc = visit(ctx, w * 64 + b, src->data + src->first_page_offset +
+							    index * NM_PAGE_SIZE);
+			if (rc)
+				return rc;
+			bits &= bits - 1;
+			index++;
+		}
+	}
+	return 0;
+}
+
+static void bitmap_close(struct nm_source *src)
+{
+	free(src->words);
+	src->words = NULL;
+}
+
+const struct nm_layout_ops nm_layout_bitmap = { bitmap_page, bitmap_for_each_page, bitmap_close };

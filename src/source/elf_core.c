@@ -214,3 +214,19 @@ int nm_elf_check(const uint8_t *d, size_t len, struct nm_elf_info *info, nm_erro
 		return nm_fail(err, "elf.PT_LOAD", "no PT_LOAD segment: the core holds no memory");
 	return 0;
 }
+
+/* The headers are checked on the input's bytes, then libkdumpfile reads the
+ * same bytes through a descriptor of its own (the named file reopened, the
+ * input's descriptor duplicated, or a memory file holding a copy). */
+int nm_elf_open(struct nm_input *in, struct nm_source **out, nm_error *err)
+{
+	struct nm_elf_info info;
+	int fd;
+
+	if (nm_elf_check(in->data, in->len, &info, err) != 0)
+		return -1;
+	fd = nm_container_fd(in->path, in->fd, in->data, in->len, err);
+	if (fd < 0)
+		return -1;
+	return nm_kdump_open(fd, &info, out, err);
+}

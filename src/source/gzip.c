@@ -233,29 +233,25 @@ fail:
 	return -1;
 }
 
-int nm_gzip_open(const uint8_t *gz, size_t len, bool raw, struct nm_source **out, nm_error *err)
+/* Opens what the gzip holds through the format table, with the forced
+ * format (if any) applying to it. The inflated copy's mapping goes to the
+ * source when its reader keeps pointing into it, else it is unmapped here. */
+int nm_gzip_open(struct nm_input *in, struct nm_source **out, nm_error *err)
 {
-	const uint8_t *data;
-	size_t size;
-	int fd, rc;
+	struct nm_input inner = { .path = NULL, .fd = -1, .owns_mapping = true,
+				  .forced = in->forced, .depth = in->depth + 1 };
+	int rc;
 
 	*out = NULL;
-	if (inflate_and_map(gz, len, &fd, &data, &size, err) != 0)
+	if (in->depth > 0)
+		return nm_fail(err, "gzip", "holds another gzip stream (inflate the outer one first)");
+	if (inflate_and_map(in->data, in->len, &inner.fd, &inner.data, &inner.len, err) != 0)
 		return -1;
-	if (nm_gzip_magic(data, size)) {
-		rc = nm_fail(err, "gzip", "holds another gzip stream (inflate the outer one first)");
-	} else {
-		rc = nm_container_open_inner(fd, data, size, raw, out, err);
-	}
-	close(fd);
-	if (rc != 0) {
-		munmap((void *)data, size);
+	rc = nm_open_input(&inner, out, err);
+	nm_input_release(&inner);
+	close(inner.fd);
+	if (rc != 0)
 		return -1;
-	}
-	if ((*out)->data == data)
-		(*out)->mapped = true;		/* the source now owns the mapping */
-	else
-		munmap((void *)data, size);	/* the inner reader keeps its own view */
 	(*out)->facts.compression = NM_COMPRESSION_GZIP;
 	return 0;
 }

@@ -117,7 +117,7 @@ static int build_runs64(struct nm_source *src, nm_error *err)
 		return 0;
 	}
 	src->nruns = nruns;
-	src->layout = NM_LAYOUT_RUNS;
+	src->layout = &nm_layout_runs;
 	f->max_pfn = src->runs[nruns - 1].base_pfn + src->runs[nruns - 1].page_count;
 	return 0;
 }
@@ -203,7 +203,6 @@ int nm_read_header64(struct nm_source *src, nm_error *err)
 	f->minidump_fields = field32(h, 0x1038);
 	read_context64(h, f);
 	read_runs64(h, f);
-	src->layout = NM_LAYOUT_NONE;
 	f->max_pfn = 0;
 	switch (f->dump_type_value) {
 	case 1:

@@ -43,9 +43,10 @@ static void release(struct nm_kdump *k)
 	free(k);
 }
 
-void nm_kdump_close(struct nm_kdump *k)
+static void kdump_close(struct nm_source *src)
 {
-	release(k);
+	release(src->kdump);
+	src->kdump = NULL;
 }
 
 static void *reserve(uint64_t bytes, int prot)
@@ -66,7 +67,7 @@ static bool file_holds(const struct nm_kdump *k, uint64_t pfn)
 
 /* The library's bitmap decides presence: its kdump_read answers zeros for
  * some addresses no segment covers. */
-const uint8_t *nm_kdump_page(const struct nm_kdump *k, uint64_t pfn)
+static const uint8_t *page_of(const struct nm_kdump *k, uint64_t pfn)
 {
 	uint8_t *page;
 	size_t size = NM_PAGE_SIZE;
@@ -106,14 +107,20 @@ static bool next_run(const struct nm_kdump *k, uint64_t *pfn, uint64_t *end)
 	return *end > *pfn;
 }
 
-int nm_kdump_for_each_page(const struct nm_kdump *k, nm_page_visitor *visit, void *ctx)
+static const uint8_t *kdump_page(const struct nm_source *src, uint64_t pfn)
 {
+	return page_of(src->kdump, pfn);
+}
+
+static int kdump_for_each_page(const struct nm_source *src, nm_page_visitor *visit, void *ctx)
+{
+	const struct nm_kdump *k = src->kdump;
 	uint64_t pfn = 0, end;
 
 	/* Each turn moves PFN forward to a run's end, so at most max_pfn turns. */
 	while (next_run(k, &pfn, &end)) {
 		for (; pfn < end; pfn++) {
-			const uint8_t *page = nm_kdump_page(k, pfn);
+			const uint8_t *page = page_of(k, pfn);
 			int rc = page ? visit(ctx, pfn, page) : 0;
 
 			if (rc)
@@ -122,6 +129,8 @@ int nm_kdump_for_each_page(const struct nm_kdump *k, nm_page_visitor *visit, voi
 	}
 	return 0;
 }
+
+const struct nm_layout_ops nm_layout_kdump = { kdump_page, kdump_for_each_page, kdump_close };
 
 /* Runs of the facts (the first NM_MAX_RUNS) and the count of held pages. */
 static void describe_runs(const struct nm_kdump *k, struct nm_dump_facts *f)
@@ -201,7 +210,7 @@ static void elf_facts(const struct nm_elf_info *info, struct nm_dump_facts *f)
 
 int nm_kdump_open(int fd, const struct nm_elf_info *info, struct nm_source **out, nm_error *err)
 {
-	struct nm_source *src = calloc(1, sizeof(*src));
+	struct nm_source *src = nm_source_new(err);
 	struct nm_kdump *k = calloc(1, sizeof(*k));
 
 	*out = NULL;
@@ -209,7 +218,7 @@ int nm_kdump_open(int fd, const struct nm_elf_info *info, struct nm_source **out
 		free(src);
 		free(k);
 		close(fd);
-		return nm_fail(err, "memory", "out of memory");
+		return src ? nm_fail(err, "memory", "out of memory") : -1;
 	}
 	k->fd = fd;
 	if (open_library(k, err) != 0 || reserve_pages(k, err) != 0) {
@@ -217,7 +226,7 @@ int nm_kdump_open(int fd, const struct nm_elf_info *info, struct nm_source **out
 		free(src);
 		return -1;
 	}
-	src->layout = NM_LAYOUT_KDUMP;
+	src->layout = &nm_layout_kdump;
 	src->kdump = k;
 	elf_facts(info, &src->facts);
 	src->facts.max_pfn = k->max_pfn;

@@ -62,13 +62,13 @@ int nm_runs_build(struct nm_source *src, nm_error *err)
 			       "the runs need %llu bytes of page data past end of file (file is %zu bytes, needs %llu)",
 			       (unsigned long long)(need - src->len), src->len, (unsigned long long)need);
 	src->nruns = nruns;
-	src->layout = NM_LAYOUT_RUNS;
+	src->layout = &nm_layout_runs;
 	f->pages_in_dump = total;
 	f->max_pfn = src->runs[nruns - 1].base_pfn + src->runs[nruns - 1].page_count;
 	return 0;
 }
 
-const uint8_t *nm_runs_page(const struct nm_source *src, uint64_t pfn)
+static const uint8_t *runs_page(const struct nm_source *src, uint64_t pfn)
 {
 	uint32_t lo = 0, hi = src->nruns;
 
@@ -85,3 +85,20 @@ const uint8_t *nm_runs_page(const struct nm_source *src, uint64_t pfn)
 	}
 	return NULL;
 }
+
+static int runs_for_each_page(const struct nm_source *src, nm_page_visitor *visit, void *ctx)
+{
+	for (uint32_t r = 0; r < src->nruns; r++) {
+		const struct nm_file_run *run = &src->runs[r];
+
+		for (uint64_t i = 0; i < run->page_count; i++) {
+			int rc = visit(ctx, run->base_pfn + i,
+				       src->data + run->file_offset + i * NM_PAGE_SIZE);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+const struct nm_layout_ops nm_layout_runs = { runs_page, runs_for_each_page, NULL };

@@ -12,69 +12,66 @@
 
 #include "source_internal.h"
 
-/* A raw image is a flat copy of physical memory from address 0; its facts
- * are what the file size implies, nothing more. */
-static int open_raw(struct nm_source *src)
+struct nm_source *nm_source_new(nm_error *err)
 {
-	struct nm_dump_facts *f = &src->facts;
-	uint64_t pages = src->len / NM_PAGE_SIZE;
+	struct nm_source *src = calloc(1, sizeof(*src));
 
-	f->format = NM_FORMAT_RAW;
-	f->type = NM_DUMP_RAW;
-	f->arch = NM_ARCH_X86;
-	f->pages_in_dump = pages;
-	f->header_pages = pages;
-	f->max_pfn = pages;
-	if (pages) {
-		f->nruns = 1;
-		f->runs[0].base_pfn = 0;
-		f->runs[0].page_count = pages;
+	if (!src) {
+		nm_fail(err, "memory", "out of memory");
+		return NULL;
 	}
-	src->layout = NM_LAYOUT_FLAT;
+	src->layout = &nm_layout_none;
+	return src;
+}
+
+void nm_input_give(struct nm_input *in, struct nm_source *src)
+{
+	src->data = in->data;
+	src->len = in->len;
+	src->owns_mapping = in->owns_mapping;
+	in->owns_mapping = false;
+}
+
+void nm_input_release(struct nm_input *in)
+{
+	if (in->owns_mapping)
+		munmap((void *)in->data, in->len);
+	in->owns_mapping = false;
+}
+
+static const uint8_t *no_page(const struct nm_source *src, uint64_t pfn)
+{
+	(void)src;
+	(void)pfn;
+	return NULL;
+}
+
+static int no_pages(const struct nm_source *src, nm_page_visitor *visit, void *ctx)
+{
+	(void)src;
+	(void)visit;
+	(void)ctx;
 	return 0;
 }
 
-static int recognise(struct nm_source *src, bool raw, nm_error *err)
+const struct nm_layout_ops nm_layout_none = { no_page, no_pages, NULL };
+
+static int open_input(struct nm_input *in, nm_source **out, nm_error *err)
 {
-	src->facts.file_size = src->len;
-	if (raw)
-		return open_raw(src);
-	if (src->len < 8)
-		return nm_fail(err, "file", "%zu bytes is too short for a dump header", src->len);
-	if (nm_le32(src->data) != NM_SIG_PAGE)
-		return nm_fail(err, "header.Signature",
-			       "not a Windows crash dump (no 'PAGE' at offset 0; use --raw for a flat physical image)");
-	switch (nm_le32(src->data + 4)) {
-	case NM_SIG_DUMP:
-		return nm_read_header32(src, err);
-	case NM_SIG_DU64:
-		return nm_read_header64(src, err);
-	default:
-		return nm_fail(err, "header.ValidDump",
-			       "0x%08x at offset 0x4 is neither 'DUMP' nor 'DU64'",
-			       nm_le32(src->data + 4));
-	}
+	int rc = nm_open_input(in, out, err);
+
+	nm_input_release(in);
+	return rc;
 }
 
 int nm_source_open_buffer(const uint8_t *buf, size_t len, bool raw,
 			  nm_source **out, nm_error *err)
 {
-	struct nm_source *src;
-	int rc = nm_container_open(NULL, buf, len, raw, out, err);
+	struct nm_input in = { .path = NULL, .fd = -1, .data = buf, .len = len,
+			       .owns_mapping = false, .forced = raw ? "raw" : NULL };
 
-	if (rc <= 0)
-		return rc;
-	src = calloc(1, sizeof(*src));
-	if (!src)
-		return nm_fail(err, "memory", "out of memory");
-	src->data = buf;
-	src->len = len;
-	if (recognise(src, raw, err) != 0) {
-		nm_source_close(src);
-		return -1;
-	}
-	*out = src;
-	return 0;
+	*out = NULL;
+	return open_input(&in, out, err);
 }
 
 static int map_file(const char *path, const uint8_t **data, size_t *len, nm_error *err)
@@ -108,34 +105,23 @@ static int map_file(const char *path, const uint8_t **data, size_t *len, nm_erro
 
 int nm_source_open(const char *path, bool raw, nm_source **out, nm_error *err)
 {
-	const uint8_t *data = NULL;
-	size_t len = 0;
-	int rc;
+	struct nm_input in = { .path = path, .fd = -1, .owns_mapping = true,
+			       .forced = raw ? "raw" : NULL };
 
 	*out = NULL;
-	if (map_file(path, &data, &len, err) != 0)
+	if (map_file(path, &in.data, &in.len, err) != 0)
 		return -1;
-	rc = nm_container_open(path, data, len, raw, out, err);
-	if (rc <= 0) {		/* a container: its reader has a view of its own */
-		munmap((void *)data, len);
-		return rc;
-	}
-	if (nm_source_open_buffer(data, len, raw, out, err) != 0) {
-		munmap((void *)data, len);
-		return -1;
-	}
-	(*out)->mapped = true;
-	return 0;
+	return open_input(&in, out, err);
 }
 
 void nm_source_close(nm_source *src)
 {
 	if (!src)
 		return;
-	if (src->mapped)
+	if (src->layout->close)
+		src->layout->close(src);
+	if (src->owns_mapping)
 		munmap((void *)src->data, src->len);
-	free(src->words);
-	nm_kdump_close(src->kdump);
 	free(src);
 }
 
@@ -146,21 +132,7 @@ const struct nm_dump_facts *nm_source_facts(const nm_source *src)
 
 const uint8_t *nm_source_page(const nm_source *src, uint64_t pfn)
 {
-	switch (src->layout) {
-	case NM_LAYOUT_RUNS:
-		return nm_runs_page(src, pfn);
-	case NM_LAYOUT_BITMAP:
-		return nm_bitmap_page(src, pfn);
-	case NM_LAYOUT_KDUMP:
-		return nm_kdump_page(src->kdump, pfn);
-	case NM_LAYOUT_FLAT:
-		if (pfn >= src->facts.max_pfn)
-			return NULL;
-		return src->data + pfn * NM_PAGE_SIZE;
-	case NM_LAYOUT_NONE:
-		break;
-	}
-	return NULL;
+	return src->layout->page(src, pfn);
 }
 
 int nm_source_read_pa(const nm_source *src, uint64_t pa, void *buf, size_t len)
@@ -184,62 +156,9 @@ int nm_source_read_pa(const nm_source *src, uint64_t pa, void *buf, size_t len)
 	return 0;
 }
 
-static int visit_runs(const nm_source *src, nm_page_visitor *visit, void *ctx)
-{
-	for (uint32_t r = 0; r < src->nruns; r++) {
-		const struct nm_file_run *run = &src->runs[r];
-
-		for (uint64_t i = 0; i < run->page_count; i++) {
-			int rc = visit(ctx, run->base_pfn + i,
-				       src->data + run->file_offset + i * NM_PAGE_SIZE);
-			if (rc)
-				return rc;
-		}
-	}
-	return 0;
-}
-
-static int visit_bitmap(const nm_source *src, nm_page_visitor *visit, void *ctx)
-{
-	uint64_t nwords = (src->nbits + 63) / 64;
-
-	for (uint64_t w = 0; w < nwords; w++) {
-		uint64_t bits = src->words[w].bits;
-		uint64_t index = src->words[w].rank;
-
-		while (bits) {
-			unsigned b = (unsigned)__builtin_ctzll(bits);
-			int rc = visit(ctx, w * 64 + b, src->data + src->first_page_offset +
-							    index * NM_PAGE_SIZE);
-			if (rc)
-				return rc;
-			bits &= bits - 1;
-			index++;
-		}
-	}
-	return 0;
-}
-
 int nm_source_for_each_page(const nm_source *src, nm_page_visitor *visit, void *ctx)
 {
-	switch (src->layout) {
-	case NM_LAYOUT_RUNS:
-		return visit_runs(src, visit, ctx);
-	case NM_LAYOUT_BITMAP:
-		return visit_bitmap(src, visit, ctx);
-	case NM_LAYOUT_KDUMP:
-		return nm_kdump_for_each_page(src->kdump, visit, ctx);
-	case NM_LAYOUT_FLAT:
-		for (uint64_t pfn = 0; pfn < src->facts.max_pfn; pfn++) {
-			int rc = visit(ctx, pfn, src->data + pfn * NM_PAGE_SIZE);
-			if (rc)
-				return rc;
-		}
-		return 0;
-	case NM_LAYOUT_NONE:
-		break;
-	}
-	return 0;
+	return src->layout->for_each_page(src, visit, ctx);
 }
 
 const uint8_t *nm_source_file(const nm_source *src, size_t *len)

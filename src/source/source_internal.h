@@ -33,32 +33,84 @@ struct nm_rank_word {
 	uint64_t rank;
 };
 
-enum nm_layout {
-	NM_LAYOUT_NONE,		/* no pages served (triage, 64-bit, header only) */
-	NM_LAYOUT_RUNS,		/* full dump */
-	NM_LAYOUT_BITMAP,	/* kernel (type 2) and bitmap (5/6) dumps */
-	NM_LAYOUT_FLAT,		/* raw image */
-	NM_LAYOUT_KDUMP,	/* ELF core through libkdumpfile (kdumpfile.c) */
+struct nm_kdump;
+struct nm_source;
+
+/* How one layout answers for its pages: every source has one (a source with
+ * no pages has nm_layout_none). CLOSE frees what the layout allocated; the
+ * source's own mapping is released by nm_source_close. */
+struct nm_layout_ops {
+	const uint8_t *(*page)(const struct nm_source *src, uint64_t pfn);
+	int (*for_each_page)(const struct nm_source *src, nm_page_visitor *visit, void *ctx);
+	void (*close)(struct nm_source *src);
 };
 
-struct nm_kdump;
+extern const struct nm_layout_ops nm_layout_none;	/* no pages (triage, 64-bit, header only) */
+extern const struct nm_layout_ops nm_layout_runs;	/* full dump (runs.c) */
+extern const struct nm_layout_ops nm_layout_bitmap;	/* kernel and bitmap dumps (bitmap.c) */
+extern const struct nm_layout_ops nm_layout_flat;	/* raw image (raw.c) */
+extern const struct nm_layout_ops nm_layout_kdump;	/* through libkdumpfile (kdumpfile.c) */
 
 struct nm_source {
-	const uint8_t *data;
+	const uint8_t *data;	/* the bytes the layout reads, or NULL */
 	size_t len;
-	bool mapped;		/* data is our mmap (unmap on close) */
+	bool owns_mapping;	/* data is an mmap this source unmaps on close */
 	struct nm_dump_facts facts;
-	enum nm_layout layout;
-	/* NM_LAYOUT_RUNS */
+	const struct nm_layout_ops *layout;
+	/* nm_layout_runs */
 	uint32_t nruns;
 	struct nm_file_run runs[NM_MAX_RUNS];
-	/* NM_LAYOUT_BITMAP */
+	/* nm_layout_bitmap */
 	uint64_t first_page_offset;
 	uint64_t nbits;
 	struct nm_rank_word *words;	/* nbits/64 rounded up */
-	/* NM_LAYOUT_KDUMP */
+	/* nm_layout_kdump */
 	struct nm_kdump *kdump;
 };
+
+/* The bytes one format reader is given, and who releases them. A reader
+ * whose source keeps pointing into DATA takes it with nm_input_give; what
+ * nobody took is released by whoever made the input (nm_input_release). */
+struct nm_input {
+	const char *path;	/* the named file, or NULL (buffers, inflated copies) */
+	int fd;			/* a descriptor on the same bytes, or -1 */
+	const uint8_t *data;
+	size_t len;
+	bool owns_mapping;	/* DATA is an mmap not yet handed to a source */
+	const char *forced;	/* a format name the caller chose, or NULL: by content */
+	unsigned depth;		/* compression layers around these bytes */
+};
+
+/* A new source with no pages (nm_layout_none), or NULL with ERR set. */
+struct nm_source *nm_source_new(nm_error *err);
+/* SRC keeps IN's bytes (and their mapping, if IN owned it). */
+void nm_input_give(struct nm_input *in, struct nm_source *src);
+void nm_input_release(struct nm_input *in);
+
+/* The format table (formats.c): containers first (by content, whatever was
+ * forced), then the formats of memory itself. One entry per format file. */
+struct nm_format_entry {
+	const char *name;	/* as --format spells it */
+	bool wraps;		/* a container: recognised even when a format is forced */
+	bool (*probe)(const uint8_t *data, size_t len);
+	int (*open)(struct nm_input *in, struct nm_source **out, nm_error *err);
+};
+
+/* Opens IN through the table, once: the first entry whose probe matches (or
+ * the forced one) opens it. */
+int nm_open_input(struct nm_input *in, struct nm_source **out, nm_error *err);
+
+/* The table's entries, each in its format's file. */
+bool nm_gzip_magic(const uint8_t *data, size_t len);
+int nm_gzip_open(struct nm_input *in, struct nm_source **out, nm_error *err);
+bool nm_elf_magic(const uint8_t *data, size_t len);
+int nm_elf_open(struct nm_input *in, struct nm_source **out, nm_error *err);
+bool nm_kdump_magic(const uint8_t *data, size_t len);
+int nm_kdump_compressed_open(struct nm_input *in, struct nm_source **out, nm_error *err);
+bool nm_crash_dump_magic(const uint8_t *data, size_t len);
+int nm_crash_dump_open(struct nm_input *in, struct nm_source **out, nm_error *err);
+bool nm_raw_probe(const uint8_t *data, size_t len);
+int nm_raw_open(struct nm_input *in, struct nm_source **out, nm_error *err);
 
 /* Header readers: fill src->facts and the page layout, or nm_fail. */
 int nm_read_header32(struct nm_source *src, nm_error *err);
@@ -66,27 +118,13 @@ int nm_read_header64(struct nm_source *src, nm_error *err);
 
 /* Layout builders used by the header readers. */
 int nm_runs_build(struct nm_source *src, nm_error *err);
-const uint8_t *nm_runs_page(const struct nm_source *src, uint64_t pfn);
 
 /* Builds the rank index over NBITS bits at file offset BITMAP_OFFSET, checks
  * the pages it announces against EXPECTED_PAGES and the file size. */
 int nm_bitmap_build(struct nm_source *src, uint64_t bitmap_offset, uint64_t nbits,
 		    uint64_t first_page_offset, uint64_t expected_pages,
 		    const char *pages_field, nm_error *err);
-const uint8_t *nm_bitmap_page(const struct nm_source *src, uint64_t pfn);
 
-/* Containers (containers.c, gzip.c): 1 when DATA is not one (the caller
- * goes on with the Windows dump formats), 0 when *OUT was opened with a view
- * of its own (DATA may then be released), -1 on error. PATH may be NULL. */
-int nm_container_open(const char *path, const uint8_t *data, size_t len, bool raw,
-		      struct nm_source **out, nm_error *err);
-/* What an inflated copy holds, opened with FD (kept by readers that need a
- * file) and DATA (its mapping, referenced by the source on success). */
-int nm_container_open_inner(int fd, const uint8_t *data, size_t len, bool raw,
-			    struct nm_source **out, nm_error *err);
-
-bool nm_gzip_magic(const uint8_t *data, size_t len);
-int nm_gzip_open(const uint8_t *gz, size_t len, bool raw, struct nm_source **out, nm_error *err);
 /* Inflates gzip data into FD, refusing output beyond LIMIT bytes or more
  * than DISK_BUDGET bytes of it that are not zero (zero blocks are holes). */
 int nm_gzip_inflate_to_fd(const uint8_t *gz, size_t len, int fd, uint64_t limit,
@@ -115,14 +153,10 @@ struct nm_elf_info {
 	uint64_t cr3;
 	bool cr4_pae;
 };
-bool nm_elf_magic(const uint8_t *data, size_t len);
 int nm_elf_check(const uint8_t *data, size_t len, struct nm_elf_info *info, nm_error *err);
 
 /* libkdumpfile glue (kdumpfile.c). nm_kdump_open takes FD over. */
 int nm_container_fd(const char *path, int fd, const uint8_t *data, size_t len, nm_error *err);
 int nm_kdump_open(int fd, const struct nm_elf_info *info, struct nm_source **out, nm_error *err);
-void nm_kdump_close(struct nm_kdump *k);
-const uint8_t *nm_kdump_page(const struct nm_kdump *k, uint64_t pfn);
-int nm_kdump_for_each_page(const struct nm_kdump *k, nm_page_visitor *visit, void *ctx);
 
 #endif

@@ -29,6 +29,7 @@ void nm_input_give(struct nm_input *in, struct nm_source *src)
 	src->data = in->data;
 	src->len = in->len;
 	src->owns_mapping = in->owns_mapping;
+	src->facts.file_size = in->len;	/* header readers compare their layout with it */
 	in->owns_mapping = false;
 }
 

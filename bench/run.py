@@ -258,6 +258,13 @@ def carve(b):
         print(line)
 
 
+@section("images")
+def images(b):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import images_bench
+    images_bench.report(b, NTMEM, BENCH_DIR)
+
+
 def main():
     sys.stdout.reconfigure(line_buffering=True)
     if not os.path.exists(NTMEM):

@@ -87,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t pfns[2];
 	uint32_t va;
 
-	opt.has_dtb = true;
+	opt.has_dtb = !(flags & 2);	/* else the DTB scan looks for one (no cache: a buffer) */
 	opt.dtb = fuzz_take_u32(&in);
 	opt.has_kdbg = flags & 1;
 	opt.kdbg_va = fuzz_take_u32(&in);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <ntmem/dtb_scan.h>
 #include <ntmem/error.h>
 #include <ntmem/kdbg.h>
 #include <ntmem/source.h>
@@ -35,6 +36,10 @@ struct nm_kernel {
 	uint32_t kernel_base;
 	const struct nm_paging_mode *mode;	/* the walks' paging mode */
 	struct nm_swpte_bases bases;	/* as given to the translator */
+	uint64_t dtb;			/* the page-table root in use */
+	enum nm_dtb_source dtb_source;
+	bool dtb_cached;		/* a scan's result kept from an earlier command */
+	struct nm_dtb_scan dtb_scan;	/* dtb_source scan: candidates and verdicts */
 };
 
 /* Opens the kernel view. Fails (exit 2) only when the dump holds no

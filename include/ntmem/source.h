@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <ntmem/cache.h>
 #include <ntmem/error.h>
 
 #define NM_PAGE_SIZE 4096u
@@ -110,13 +111,21 @@ struct nm_dump_facts {
 	uint32_t minidump_fields;	/* MiniDumpFields: which triage parts exist ('PAGE': 0) */
 	enum nm_compression compression;
 	bool pae_unknown;		/* the container cannot say (ELF, kdump): pae is a guess */
+	const char *format_basis;	/* how the format was decided: "content", "name", "size", "option" */
+	char format_why[160];		/* what was seen, in words */
 };
 
 typedef struct nm_source nm_source;
 
-/* Opens and maps PATH; detects the format from its first bytes (a file with no
- * known signature is refused unless raw is requested). */
+/* Opens and maps PATH; detects the format from its content, then its name,
+ * then its size (a whole number of pages is a raw image), or opens it as
+ * FORMAT ("raw", "elf", "kdump", "dmp") when that is not NULL. A gzip file is
+ * recognised whatever FORMAT says; FORMAT applies to what it holds. */
+int nm_source_open_as(const char *path, const char *format, nm_source **out, nm_error *err);
+/* nm_source_open_as with FORMAT "raw" when RAW, else NULL. */
 int nm_source_open(const char *path, bool raw, nm_source **out, nm_error *err);
+/* Whether NAME is a FORMAT nm_source_open_as takes. */
+bool nm_format_known(const char *name);
 
 /* Same, over a caller-owned buffer that must outlive the source (fuzzers and
  * unit tests use this; nothing is copied). */
@@ -145,6 +154,16 @@ int nm_source_read_pa(const nm_source *src, uint64_t pa, void *buf, size_t len);
  * returns the visitor's value when it is non-zero. */
 typedef int nm_page_visitor(void *ctx, uint64_t pfn, const uint8_t *page);
 int nm_source_for_each_page(const nm_source *src, nm_page_visitor *visit, void *ctx);
+
+/* Lets go of the mapped file pages a whole-image pass has touched (they are
+ * read again from the page cache on the next access; pointers stay valid),
+ * so that a scan of a 4 GiB image does not hold 4 GiB resident. A no-op for
+ * sources whose pages are copies (libkdumpfile) or a caller's buffer. */
+void nm_source_drop_resident(const nm_source *src);
+
+/* The identity of the file SRC was opened from (for a gzip file, the
+ * compressed file's); not known for buffers. */
+const struct nm_file_identity *nm_source_identity(const nm_source *src);
 
 /* The whole mapped file, for readers of side structures (triage dumps). */
 const uint8_t *nm_source_file(const nm_source *src, size_t *len);

@@ -39,7 +39,9 @@ struct cli {
 	const char *dump_path;
 	bool json;
 	bool quiet;
+	bool verbose;			/* -v: more detail (info: every DTB candidate) */
 	bool raw;			/* --raw: the file is a flat physical image */
+	const char *format;		/* --format (or --raw): the format forced, else NULL */
 	struct nm_kernel_options kopt;	/* --dtb, --kdbg */
 	const char *expect;		/* --expect FILE.json, or NULL */
 	bool jsonl;			/* --jsonl: one line per dump */

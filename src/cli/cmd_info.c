@@ -1,6 +1,9 @@
 /* ntmem info: what the dump header says, in the contract's `dump` object. */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
+
+#include <ntmem/memory_facts.h>
 
 #include "bugcheck_output.h"
 #include "cli.h"
@@ -42,6 +45,19 @@ struct info_view {
 	uint64_t kdbg;
 	const char *kdbg_source;	/* NULL when no KDBG address is known */
 	bool memory_usable;
+	bool has_kernel;		/* the kernel view opened: dtb and pae are its own */
+	bool pae;
+	enum nm_dtb_source dtb_source;
+	bool dtb_cached;
+	struct nm_dtb_scan scan;	/* when dtb_source is scan */
+	bool headerless;		/* raw, ELF, kdump: the machine's facts come from memory */
+	struct nm_memory_facts mem;	/* when headerless and the kernel view opened */
+	/* The facts shown: the header's, or for a headerless image memory's. */
+	uint32_t build, processors;
+	uint64_t system_time;
+	bool has_bugcheck;		/* false: "bugcheck": null */
+	uint32_t bugcheck_code;
+	uint64_t bugcheck_params[4];
 };
 
 /* The block the kernel layer validated (header, scan or option) replaces the
@@ -53,6 +69,14 @@ static void use_kernel_kdbg(const struct cli *c, const nm_source *src, struct in
 
 	if (!v->memory_usable || nm_kernel_open(src, &c->kopt, &k, &err) != 0)
 		return;
+	v->has_kernel = true;
+	v->dtb = k.dtb;
+	v->pae = k.mode == &nm_mode_x86_pae;
+	v->dtb_source = k.dtb_source;
+	v->dtb_cached = k.dtb_cached;
+	v->scan = k.dtb_scan;
+	if (v->headerless)
+		nm_memory_facts_read(&k, &v->mem);
 	if (k.has_kdbg) {
 		v->kdbg = k.kdbg.va;
 		v->kdbg_source = nm_kdbg_source_name(k.kdbg.source);
@@ -72,7 +96,44 @@ static void fill_view(const struct cli *c, const nm_source *src, struct info_vie
 		v->kdbg = v->f->kdbg_va;
 		v->kdbg_source = "header";
 	}
+	v->headerless = v->f->format != NM_FORMAT_WINDOWS_CRASH_DUMP;
 	use_kernel_kdbg(c, src, v);
+	v->build = v->f->build;
+	v->processors = v->f->processors;
+	v->system_time = v->f->system_time;
+	v->has_bugcheck = !v->headerless;
+	v->bugcheck_code = v->f->bugcheck_code;
+	memcpy(v->bugcheck_params, v->f->bugcheck_params, sizeof(v->bugcheck_params));
+	if (!v->headerless)
+		return;
+	if (v->mem.has_build)
+		v->build = v->mem.build;
+	if (!v->processors && v->mem.has_processors)
+		v->processors = v->mem.processors;
+	if (v->mem.has_system_time)
+		v->system_time = v->mem.system_time;
+	if (v->mem.bugcheck == NM_BUGCHECK_FOUND) {
+		v->has_bugcheck = true;
+		v->bugcheck_code = v->mem.bugcheck_code;
+		for (int i = 0; i < 4; i++)
+			v->bugcheck_params[i] = v->mem.bugcheck_params[i];
+	}
+}
+
+/* Where the facts of a headerless image came from, and what memory said. */
+static json_t *memory_json(const struct info_view *v)
+{
+	const struct nm_memory_facts *m = &v->mem;
+	static const char *const seen[] = { "unknown", "none", "found" };
+
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}",
+			 "build_lab", m->has_build ? json_string(m->build_lab) : json_null(),
+			 "processors", m->has_processors ? json_integer(m->processors) : json_null(),
+			 "system_time_known", json_boolean(m->has_system_time),
+			 "nt_version", m->has_version ? json_pack("{s:I, s:I}", "major", (json_int_t)m->nt_major,
+								      "minor", (json_int_t)m->nt_minor) : json_null(),
+			 "kuser_shared_data", cli_json_hex(NM_KUSER_SHARED_DATA_X86),
+			 "bugcheck", seen[m->bugcheck]);
 }
 
 /* The paging mode the walks use with this DTB: the header's word, or for
@@ -80,6 +141,8 @@ static void fill_view(const struct cli *c, const nm_source *src, struct info_vie
  * guess from the DTB's alignment, so that `pae` and `dtb` go together. */
 static bool pae_in_use(const struct info_view *v)
 {
+	if (v->has_kernel)
+		return v->pae;
 	return v->f->arch == NM_ARCH_X86 ? nm_source_pae_for_dtb(v->f, v->dtb) : v->f->pae;
 }
 
@@ -121,6 +184,30 @@ static void print_context(const struct nm_dump_facts *f)
 		printf("context:       eip 0x%08x esp 0x%08x\n", f->context.eip, f->context.esp);
 }
 
+/* How the DTB was found; for a scan, every candidate and its verdict. */
+static json_t *dtb_scan_json(const struct info_view *v)
+{
+	json_t *list = json_array(), *rejected = json_object();
+	for (uint32_t i = 0; i < v->scan.nlisted; i++) {
+		const struct nm_dtb_candidate *cand = &v->scan.listed[i];
+		const char *why = nm_dtb_reject_name(cand->verdict);
+
+		json_array_append_new(list, json_pack("{s:o, s:b, s:I, s:s}", "dtb", cli_json_hex(cand->dtb),
+						      "pae", cand->pae, "kernel_entries",
+						      (json_int_t)cand->kernel_entries, "verdict", why));
+		if (cand->verdict != NM_DTB_CHOSEN) {
+			json_t *n = json_object_get(rejected, why);
+
+			json_object_set_new(rejected, why, json_integer(n ? json_integer_value(n) + 1 : 1));
+		}
+	}
+	return json_pack("{s:b, s:I, s:I, s:I, s:o, s:o}", "cached", v->dtb_cached,
+			 "pages_scanned", (json_int_t)v->scan.pages_scanned,
+			 "candidates", (json_int_t)v->scan.candidates,
+			 "rejected", (json_int_t)(v->scan.candidates - (v->scan.candidates ? 1 : 0)),
+			 "rejected_why", rejected, "listed", list);
+}
+
 static json_t *dump_json(const struct cli *c, const struct info_view *v)
 {
 	const struct nm_dump_facts *f = v->f;
@@ -129,9 +216,9 @@ static json_t *dump_json(const struct cli *c, const struct info_view *v)
 	json_t *d;
 
 	for (int i = 0; i < 4; i++)
-		json_array_append_new(params, cli_json_hex(f->bugcheck_params[i]));
-	format_filetime(f->system_time, when, sizeof(when));
-	d = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:{s:o, s:o}, s:I, s:o, s:I, s:o}",
+		json_array_append_new(params, cli_json_hex(v->bugcheck_params[i]));
+	format_filetime(v->system_time, when, sizeof(when));
+	d = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:o, s:I, s:o, s:I, s:o}",
 		      "path", c->dump_path,
 		      "format", nm_format_name(f->format),
 		      "type", nm_dump_type_name(f->type),
@@ -140,10 +227,11 @@ static json_t *dump_json(const struct cli *c, const struct info_view *v)
 		      "dtb", cli_json_hex(v->dtb),
 		      "kdbg", v->kdbg_source ? cli_json_hex(v->kdbg) : json_null(),
 		      "kdbg_source", v->kdbg_source ? json_string(v->kdbg_source) : json_null(),
-		      "build", (json_int_t)f->build,
-		      "bugcheck", "code", cli_json_hex(f->bugcheck_code), "params", params,
-		      "processors", (json_int_t)f->processors,
-		      "system_time", f->system_time ? json_string(when) : json_null(),
+		      "build", (json_int_t)v->build,
+		      "bugcheck", v->has_bugcheck ? json_pack("{s:o, s:o}", "code", cli_json_hex(v->bugcheck_code),
+							       "params", params) : json_null(),
+		      "processors", (json_int_t)v->processors,
+		      "system_time", v->system_time ? json_string(when) : json_null(),
 		      "pages_in_dump", (json_int_t)f->pages_in_dump,
 		      "physical_runs", runs_json(f));
 	json_object_set_new(d, "dump_type_value", json_integer(f->dump_type_value));
@@ -161,7 +249,32 @@ static json_t *dump_json(const struct cli *c, const struct info_view *v)
 	json_object_set_new(d, "memory_usable", json_boolean(v->memory_usable));
 	json_object_set_new(d, "compression", f->compression ? json_string(nm_compression_name(f->compression))
 							     : json_null());
+	if (!v->has_bugcheck)
+		json_decref(params);
+	json_object_set_new(d, "facts_source", json_string(v->headerless ? "memory" : "header"));
+	json_object_set_new(d, "memory", v->headerless ? memory_json(v) : json_null());
+	json_object_set_new(d, "dtb_source", v->has_kernel ? json_string(nm_dtb_source_name(v->dtb_source))
+							   : json_null());
+	json_object_set_new(d, "dtb_scan", v->has_kernel && v->dtb_source == NM_DTB_FROM_SCAN
+						   ? dtb_scan_json(v) : json_null());
+	/* How the format was decided: "content", "name", "size" or "option". */
+	json_object_set_new(d, "format_basis", f->format_basis ? json_string(f->format_basis) : json_null());
+	json_object_set_new(d, "format_why", f->format_basis ? json_string(f->format_why) : json_null());
 	return d;
+}
+
+static void print_scan(const struct cli *c, const struct info_view *v)
+{
+	uint32_t rejected = v->scan.candidates ? v->scan.candidates - 1 : 0;
+
+	printf("dtb scan:      %llu pages, %u self-mapping directories, %u rejected\n",
+	       (unsigned long long)v->scan.pages_scanned, v->scan.candidates, rejected);
+	for (uint32_t i = 0; c->verbose && i < v->scan.nlisted; i++) {
+		const struct nm_dtb_candidate *cand = &v->scan.listed[i];
+
+		printf("  0x%09llx %-7s %4u kernel entries: %s\n", (unsigned long long)cand->dtb,
+		       cand->pae ? "PAE" : "non-PAE", cand->kernel_entries, nm_dtb_reject_name(cand->verdict));
+	}
 }
 
 static void print_text(const struct cli *c, const struct info_view *v)
@@ -169,34 +282,53 @@ static void print_text(const struct cli *c, const struct info_view *v)
 	const struct nm_dump_facts *f = v->f;
 	char when[64];
 
-	format_filetime(f->system_time, when, sizeof(when));
+	format_filetime(v->system_time, when, sizeof(when));
 	printf("path:          %s\n", c->dump_path);
-	printf("format:        %s%s%s\n", nm_format_name(f->format), f->compression ? ", compressed with " : "",
+	printf("format:        %s%s%s", nm_format_name(f->format), f->compression ? ", compressed with " : "",
 	       f->compression ? nm_compression_name(f->compression) : "");
-	printf("type:          %s (DumpType %u)%s\n", nm_dump_type_name(f->type), f->dump_type_value,
-	       v->memory_usable ? "" : ": no physical memory ntmem can use");
+	if (f->format_basis)
+		printf(" (by %s: %s)", f->format_basis, f->format_why);
+	printf("\n");
+	printf("type:          %s", nm_dump_type_name(f->type));
+	if (f->format == NM_FORMAT_WINDOWS_CRASH_DUMP)
+		printf(" (DumpType %u)", f->dump_type_value);
+	printf("%s\n", v->memory_usable ? "" : ": no physical memory ntmem can use");
 	printf("arch:          %s%s%s\n", nm_arch_name(f->arch), pae_in_use(v) ? " PAE" : "",
+	       v->has_kernel && v->dtb_source == NM_DTB_FROM_SCAN ? " (paging mode from the directory scan)" :
 	       v->dtb && (f->type == NM_DUMP_RAW || f->pae_unknown) ? " (paging mode guessed from the DTB)" : "");
 	if (!nm_arch_has_walks(f->arch))
 		printf("machine:       %s (0x%x): header facts only, ntmem does not walk its page tables\n",
 		       nm_machine_name(f->machine), f->machine);
-	if (v->dtb != f->dtb_raw && !c->kopt.has_dtb)
-		printf("dtb:           0x%llx (DirectoryTableBase 0x%llx with control bits masked)\n",
-		       (unsigned long long)v->dtb, (unsigned long long)f->dtb_raw);
-	else
-		printf("dtb:           0x%llx\n", (unsigned long long)v->dtb);
+	printf("dtb:           0x%llx", (unsigned long long)v->dtb);
+	if (v->dtb != f->dtb_raw && (v->has_kernel ? v->dtb_source == NM_DTB_FROM_HEADER : !c->kopt.has_dtb))
+		printf(" (DirectoryTableBase 0x%llx with control bits masked)", (unsigned long long)f->dtb_raw);
+	if (v->has_kernel)
+		printf(" (%s%s)", nm_dtb_source_name(v->dtb_source), v->dtb_cached ? ", cached" : "");
+	printf("\n");
+	if (v->has_kernel && v->dtb_source == NM_DTB_FROM_SCAN)
+		print_scan(c, v);
 	if (v->kdbg_source)
 		printf("kdbg:          0x%llx (%s)\n", (unsigned long long)v->kdbg, v->kdbg_source);
 	else
 		printf("kdbg:          unknown\n");
-	printf("build:         %u\n", f->build);
-	printf("bugcheck:      0x%x (0x%llx, 0x%llx, 0x%llx, 0x%llx)\n", f->bugcheck_code,
-	       (unsigned long long)f->bugcheck_params[0], (unsigned long long)f->bugcheck_params[1],
-	       (unsigned long long)f->bugcheck_params[2], (unsigned long long)f->bugcheck_params[3]);
-	bugcheck_labels_print(stdout, f);	/* name and labelled parameters (explain's table) */
+	printf("build:         %u", v->build);
+	if (v->headerless && v->mem.has_build)
+		printf(" (NtBuildLab \"%s\")", v->mem.build_lab);
+	printf("\n");
+	if (v->has_bugcheck) {
+		printf("bugcheck:      0x%x (0x%llx, 0x%llx, 0x%llx, 0x%llx)%s\n", v->bugcheck_code,
+		       (unsigned long long)v->bugcheck_params[0], (unsigned long long)v->bugcheck_params[1],
+		       (unsigned long long)v->bugcheck_params[2], (unsigned long long)v->bugcheck_params[3],
+		       v->headerless ? " (KiBugCheckData)" : "");
+		if (!v->headerless)
+			bugcheck_labels_print(stdout, f);	/* name and labelled parameters (explain's table) */
+	} else {
+		printf("bugcheck:      none%s\n", v->mem.bugcheck == NM_BUGCHECK_NONE ? " (KiBugCheckData is clear)"
+			: " recorded (a memory image has no dump header; KiBugCheckData unreadable)");
+	}
 	print_context(f);
-	printf("processors:    %u\n", f->processors);
-	printf("system time:   %s\n", f->system_time ? when : "unknown");
+	printf("processors:    %u\n", v->processors);
+	printf("system time:   %s\n", v->system_time ? when : "unknown");
 	printf("pages in dump: %llu (%llu MiB)\n", (unsigned long long)f->pages_in_dump,
 	       (unsigned long long)(f->pages_in_dump / 256));
 	if (nm_source_truncated(f))
@@ -226,7 +358,7 @@ int cmd_info(const struct cli *c)
 
 		json_object_set_new(doc, "dump", dump_json(c, &v));
 		/* Beside dump.bugcheck, which stays exactly the contract's shape. */
-		json_object_set_new(doc, "bugcheck", bugcheck_labels_json(v.f));
+		json_object_set_new(doc, "bugcheck", v.headerless ? json_null() : bugcheck_labels_json(v.f));
 		cli_json_print(doc);
 	} else {
 		print_text(c, &v);

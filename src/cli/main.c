@@ -168,6 +168,15 @@ static int apply_option(struct cli *c, const struct given_option *g)
 		return CLI_EXIT_OK;
 	case OPT_RAW:
 		c->raw = true;
+		c->format = "raw";
+		return CLI_EXIT_OK;
+	case OPT_FORMAT:
+		if (!nm_format_known(g->value))
+			return cli_fail_usage("--format: '%s' is not one of raw, elf, kdump, dmp", g->value);
+		c->format = g->value;
+		return CLI_EXIT_OK;
+	case OPT_VERBOSE:
+		c->verbose = true;
 		return CLI_EXIT_OK;
 	case OPT_DTB:
 		if (number_option(g, UINT64_MAX, &v) != CLI_EXIT_OK)

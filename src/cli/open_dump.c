@@ -9,7 +9,7 @@ int cli_open_source(const struct cli *c, nm_source **src)
 {
 	nm_error err = { { 0 }, { 0 } };
 
-	if (nm_source_open(c->dump_path, c->raw, src, &err) != 0)
+	if (nm_source_open_as(c->dump_path, c->format, src, &err) != 0)
 		return cli_fail_input(c, &err);
 	return CLI_EXIT_OK;
 }
@@ -52,14 +52,6 @@ int cli_open_memory(const struct cli *c, struct cli_memory *m)
 	if (f->max_pfn == 0) {
 		nm_fail(&err, "dump", "dump holds no physical memory this command can use (%s %s dump)",
 			nm_arch_name(f->arch), nm_dump_type_name(f->type));
-		goto fail;
-	}
-	if (f->type == NM_DUMP_RAW && !c->kopt.has_dtb) {
-		nm_fail(&err, "dtb", "a raw image has no page-table root: give --dtb");
-		goto fail;
-	}
-	if (f->format == NM_FORMAT_ELF && f->dtb == 0 && !c->kopt.has_dtb) {
-		nm_fail(&err, "dtb", "no DTB in an ELF core (no QEMU register note): give --dtb");
 		goto fail;
 	}
 	if (nm_kernel_open(m->src, &c->kopt, &m->kernel, &err) != 0)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <ntmem/dtb_find.h>
 #include <ntmem/kernel.h>
 #include <ntmem/pfn.h>
 
@@ -46,7 +47,7 @@ static void kdbg_missing(struct nm_kernel *k, const char *header_why, const nm_e
 /* --kdbg VA is taken as given (validated, no fallback: the user asked for
  * that block); --kdbg 0 skips the header pointer and forces the scan. */
 static void find_kdbg(struct nm_kernel *k, const struct nm_kernel_options *opt,
-		      const struct nm_dump_facts *f)
+		      const struct nm_dump_facts *f, uint32_t remembered)
 {
 	struct nm_vmem mem = nm_vmem_from_xlat(k->xlat);
 	char header_why[400] = "";
@@ -70,6 +71,13 @@ static void find_kdbg(struct nm_kernel *k, const struct nm_kernel_options *opt,
 			nm_fail(&e, "header.KdDebuggerDataBlock", "not a 32-bit address");
 		snprintf(header_why, sizeof(header_why), "0x%llx: %s: %s",
 			 (unsigned long long)f->kdbg_va, e.what, e.why);
+	}
+	/* The block an earlier command's scan found in this same file (the
+	 * DTB cache): validated again, the scan runs only when it fails. */
+	if (!(opt && opt->has_kdbg) && remembered != 0 &&
+	    nm_kdbg_validate(&mem, remembered, k->build, NM_KDBG_FROM_SCAN, &k->kdbg, &e) == 0) {
+		k->has_kdbg = true;
+		return;
 	}
 	if (nm_kdbg_scan_for_build(k->xlat, k->build, &k->kdbg, &e) == 0) {
 		k->has_kdbg = true;
@@ -138,6 +146,76 @@ static int adopt_kdbg_version(struct nm_kernel *k, uint64_t dtb, nm_error *err)
 	return new_translator(k, dtb, err);
 }
 
+/* How many scan candidates are tried for a KDBG before the best-ranked one
+ * is kept without: each try is a KDBG scan of the image. */
+#define DTB_TRIES 4u
+
+/* Opens translator and KDBG through one root. */
+static int open_through(struct nm_kernel *k, const struct nm_kernel_options *opt,
+			const struct nm_dump_facts *f, uint64_t dtb, const struct nm_paging_mode *mode,
+			uint32_t kdbg_hint,
+			nm_error *err)
+{
+	nm_xlat_free(k->xlat);
+	k->xlat = NULL;
+	k->has_kdbg = false;
+	memset(&k->kdbg_error, 0, sizeof(k->kdbg_error));
+	k->dtb = dtb;
+	k->mode = mode;
+	k->version = nm_version_for_build(f->build);
+	if (new_translator(k, dtb, err) != 0)
+		return -1;
+	find_kdbg(k, opt, f, kdbg_hint);
+	return 0;
+}
+
+/* The scan looks for x86 directories only (docs/dtb-scan.md). */
+static const struct nm_paging_mode *scanned_mode(const struct nm_dtb_candidate *c)
+{
+	return c->pae ? &nm_mode_x86_pae : &nm_mode_x86;
+}
+
+/* An image that names no root: the scan's candidates in rank order, the
+ * first through which a KDBG is found wins (docs/dtb-scan.md). */
+static int open_scanned(struct nm_kernel *k, const struct nm_kernel_options *opt,
+			const struct nm_dump_facts *f, nm_error *err)
+{
+	struct nm_dtb_scan *scan = &k->dtb_scan;
+	uint32_t tries, kdbg_hint;
+
+	if (nm_dtb_find(k->src, scan, &k->dtb_cached, &kdbg_hint, err) != 0)
+		return -1;
+	k->dtb_source = NM_DTB_FROM_SCAN;
+	tries = k->dtb_cached ? 1 : scan->nlisted < DTB_TRIES ? scan->nlisted : DTB_TRIES;
+	for (uint32_t i = 0; i < tries; i++) {
+		struct nm_dtb_candidate *c = &scan->listed[i];
+
+		if (c->verdict != NM_DTB_CHOSEN && c->verdict != NM_DTB_RANKED_BELOW)
+			break;
+		if (open_through(k, opt, f, c->dtb, scanned_mode(c), kdbg_hint, err) != 0)
+			return -1;
+		if (k->has_kdbg) {
+			if (i > 0) {
+				struct nm_dtb_candidate won = *c;
+
+				memmove(&scan->listed[1], &scan->listed[0], i * sizeof(*c));
+				scan->listed[0] = won;
+			}
+			scan->listed[0].verdict = NM_DTB_CHOSEN;
+			if (!k->dtb_cached)
+				nm_dtb_remember(k->src, scan, k->kdbg.va);
+			return 0;
+		}
+		c->verdict = NM_DTB_NO_KDBG;
+	}
+	/* No KDBG through any: the best-ranked root is still the best guess. */
+	for (uint32_t i = tries; i < scan->nlisted; i++) {
+		if (scan->listed[i].verdict == NM_DTB_RANKED_BELOW)
+			scan->listed[i].verdict = NM_DTB_NOT_TRIED;
+	}
+	return open_through(k, opt, f, scan->listed[0].dtb, scanned_mode(&scan->listed[0]), 0, err);
+}
+
 int nm_kernel_open(const nm_source *src, const struct nm_kernel_options *opt,
 		   struct nm_kernel *out, nm_error *err)
 {
@@ -149,18 +227,23 @@ int nm_kernel_open(const nm_source *src, const struct nm_kernel_options *opt,
 	if (refuse_unusable(f, err) != 0)
 		return -1;
 	dtb = opt && opt->has_dtb ? opt->dtb : f->dtb;
-	if (dtb == 0)
-		return nm_fail(err, "header.DirectoryTableBase",
-			       "no page-table root in the dump; give one with --dtb");
-	out->mode = nm_paging_mode_for_dump(f, dtb);
-	if (!out->mode)
-		return nm_fail(err, "header.MachineImageType", "no paging mode for this machine");
 	out->build = f->build;
-	out->version = nm_version_for_build(f->build);
-	if (new_translator(out, dtb, err) != 0)
-		return -1;
-	find_kdbg(out, opt, f);
-	if (adopt_kdbg_version(out, dtb, err) != 0)
+	if (dtb == 0) {
+		if (open_scanned(out, opt, f, err) != 0) {
+			nm_kernel_close(out);
+			return -1;
+		}
+	} else {
+		out->dtb_source = opt && opt->has_dtb ? NM_DTB_FROM_OPTION :
+				  f->format == NM_FORMAT_ELF ? NM_DTB_FROM_ELF_NOTE : NM_DTB_FROM_HEADER;
+		const struct nm_paging_mode *mode = nm_paging_mode_for_dump(f, dtb);
+
+		if (!mode)
+			return nm_fail(err, "header.MachineImageType", "no paging mode for this machine");
+		if (open_through(out, opt, f, dtb, mode, 0, err) != 0)
+			return -1;
+	}
+	if (adopt_kdbg_version(out, out->dtb, err) != 0)
 		return -1;
 	if (!out->has_kdbg)
 		return 0;

@@ -223,6 +223,8 @@ int nm_elf_open(struct nm_input *in, struct nm_source **out, nm_error *err)
 	struct nm_elf_info info;
 	int fd;
 
+	if (!nm_elf_magic(in->data, in->len))
+		return nm_fail(err, "elf.e_ident", "no ELF magic (7f 'ELF') at offset 0");
 	if (nm_elf_check(in->data, in->len, &info, err) != 0)
 		return -1;
 	fd = nm_container_fd(in->path, in->fd, in->data, in->len, err);

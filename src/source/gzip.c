@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -240,9 +241,17 @@ int nm_gzip_open(struct nm_input *in, struct nm_source **out, nm_error *err)
 {
 	struct nm_input inner = { .path = NULL, .fd = -1, .owns_mapping = true,
 				  .forced = in->forced, .depth = in->depth + 1 };
+	char name[4096];
+	size_t n = in->name ? strlen(in->name) : 0;
 	int rc;
 
 	*out = NULL;
+	/* "image.raw.gz" names what it holds as "image.raw". */
+	if (n > 3 && n < sizeof(name) && strcasecmp(in->name + n - 3, ".gz") == 0) {
+		memcpy(name, in->name, n - 3);
+		name[n - 3] = '\0';
+		inner.name = name;
+	}
 	if (in->depth > 0)
 		return nm_fail(err, "gzip", "holds another gzip stream (inflate the outer one first)");
 	if (inflate_and_map(in->data, in->len, &inner.fd, &inner.data, &inner.len, err) != 0)

@@ -75,7 +75,18 @@ int nm_source_open_buffer(const uint8_t *buf, size_t len, bool raw,
 	return open_input(&in, out, err);
 }
 
-static int map_file(const char *path, const uint8_t **data, size_t *len, nm_error *err)
+static void identify(const struct stat *st, struct nm_file_identity *id)
+{
+	id->known = true;
+	id->dev = (uint64_t)st->st_dev;
+	id->ino = (uint64_t)st->st_ino;
+	id->size = (uint64_t)st->st_size;
+	id->mtime_sec = (int64_t)st->st_mtim.tv_sec;
+	id->mtime_nsec = (int64_t)st->st_mtim.tv_nsec;
+}
+
+static int map_file(const char *path, const uint8_t **data, size_t *len,
+		    struct nm_file_identity *id, nm_error *err)
 {
 	struct stat st;
 	void *p;
@@ -101,18 +112,29 @@ static int map_file(const char *path, const uint8_t **data, size_t *len, nm_erro
 		return nm_fail(err, "file", "cannot map: %s", strerror(errno));
 	*data = p;
 	*len = (size_t)st.st_size;
+	identify(&st, id);
 	return 0;
 }
 
 int nm_source_open(const char *path, bool raw, nm_source **out, nm_error *err)
 {
-	struct nm_input in = { .path = path, .fd = -1, .owns_mapping = true,
-			       .forced = raw ? "raw" : NULL };
+	return nm_source_open_as(path, raw ? "raw" : NULL, out, err);
+}
+
+int nm_source_open_as(const char *path, const char *format, nm_source **out, nm_error *err)
+{
+	struct nm_input in = { .path = path, .name = path, .fd = -1, .owns_mapping = true,
+			       .forced = format };
+
+	struct nm_file_identity id = { 0 };
 
 	*out = NULL;
-	if (map_file(path, &in.data, &in.len, err) != 0)
+	if (map_file(path, &in.data, &in.len, &id, err) != 0)
 		return -1;
-	return open_input(&in, out, err);
+	if (open_input(&in, out, err) != 0)
+		return -1;
+	(*out)->identity = id;
+	return 0;
 }
 
 void nm_source_close(nm_source *src)
@@ -160,6 +182,19 @@ int nm_source_read_pa(const nm_source *src, uint64_t pa, void *buf, size_t len)
 int nm_source_for_each_page(const nm_source *src, nm_page_visitor *visit, void *ctx)
 {
 	return src->layout->for_each_page(src, visit, ctx);
+}
+
+void nm_source_drop_resident(const nm_source *src)
+{
+	/* Only our own read-only file mapping: MADV_DONTNEED on it discards
+	 * nothing that cannot be read back (madvise(2)). */
+	if (src->owns_mapping && src->layout != &nm_layout_kdump)
+		(void)madvise((void *)src->data, src->len, MADV_DONTNEED);
+}
+
+const struct nm_file_identity *nm_source_identity(const nm_source *src)
+{
+	return &src->identity;
 }
 
 const uint8_t *nm_source_file(const nm_source *src, size_t *len)

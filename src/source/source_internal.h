@@ -55,6 +55,7 @@ struct nm_source {
 	const uint8_t *data;	/* the bytes the layout reads, or NULL */
 	size_t len;
 	bool owns_mapping;	/* data is an mmap this source unmaps on close */
+	struct nm_file_identity identity;	/* of the file opened by name */
 	struct nm_dump_facts facts;
 	const struct nm_layout_ops *layout;
 	/* nm_layout_runs */
@@ -77,6 +78,7 @@ struct nm_input {
 	const uint8_t *data;
 	size_t len;
 	bool owns_mapping;	/* DATA is an mmap not yet handed to a source */
+	const char *name;	/* the file's name for recognition by suffix, or NULL */
 	const char *forced;	/* a format name the caller chose, or NULL: by content */
 	unsigned depth;		/* compression layers around these bytes */
 };
@@ -94,10 +96,13 @@ struct nm_format_entry {
 	bool wraps;		/* a container: recognised even when a format is forced */
 	bool (*probe)(const uint8_t *data, size_t len);
 	int (*open)(struct nm_input *in, struct nm_source **out, nm_error *err);
+	const char *const *names;	/* file name endings that mean it, NULL-terminated */
+	const char *why;		/* what the probe saw, for info */
 };
 
-/* Opens IN through the table, once: the first entry whose probe matches (or
- * the forced one) opens it. */
+/* Opens IN through the table, once: a container by content, else the forced
+ * entry, else the first whose probe matches, else the one the name says,
+ * else raw when the size is a whole number of pages. */
 int nm_open_input(struct nm_input *in, struct nm_source **out, nm_error *err);
 
 /* The table's entries, each in its format's file. */

@@ -192,12 +192,11 @@ class ElfCores(unittest.TestCase):
         b = ntmem_json(*dtb_opts(ELF32), "pte", fixture(ELF32), *vas)["results"]
         self.assertEqual(a, b)
 
-    def test_no_dtb_is_one_line(self):
-        rc, _, err = run_ntmem("pte", fixture(ELF32), "0x80000000")
-        self.assertEqual(rc, 2, err)
-        self.assertEqual(len(err.strip().splitlines()), 1)
-        self.assertIn("no DTB in an ELF core", err)
-        self.assertIn("--dtb", err)
+    def test_no_note_means_the_dtb_is_scanned(self):
+        got = ntmem_json("info", fixture(ELF32))["dump"]
+        self.assertEqual((got["dtb"], got["dtb_source"]), (manifest(ELF32)["dump"]["dtb"], "scan"))
+        got = ntmem_json("info", fixture(ELF64))["dump"]
+        self.assertEqual(got["dtb_source"], "elf_note")
 
     def test_truncated_is_refused(self):
         check_refused(self, C + "bad/truncated.elf", "elf.PT_LOAD")

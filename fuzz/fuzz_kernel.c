@@ -7,7 +7,7 @@
 #include <ntmem/kernel.h>
 #include <ntmem/modules.h>
 #include <ntmem/pfn.h>
-#include <ntmem/pools.h>
+#include <ntmem/va_map.h>
 #include <ntmem/resolve.h>
 #include <ntmem/source.h>
 
@@ -15,7 +15,7 @@
 
 /* Resolves VA and every module's entry point and last byte, and the owner
  * of each PFN entry, with the module list and pool map at hand. */
-static void resolve(struct nm_kernel *k, const struct nm_module_list *l, const struct nm_pool_map *m,
+static void resolve(struct nm_kernel *k, const struct nm_module_list *l, const struct nm_va_map *m,
 		    uint32_t va, const uint64_t *pfns)
 {
 	struct nm_memory_view view = nm_kernel_memory_view(k);
@@ -61,16 +61,16 @@ static void walk_modules(struct nm_kernel *k, struct nm_module_list *out)
 	*out = l;
 }
 
-static bool map_pools(struct nm_kernel *k, struct nm_pool_map *m)
+static bool map_pools(struct nm_kernel *k, const struct nm_module_list *l, struct nm_va_map *m)
 {
 	nm_error err;
 
-	if (nm_pools_read(k, m, &err) != 0)
+	if (nm_va_map_read(k, l, m, &err) != 0)
 		return false;
-	if (m->nregions > NM_MAX_REGIONS || m->nvariables > NM_MAX_POOL_VARIABLES)
+	if (m->nregions > NM_MAX_REGIONS)
 		__builtin_trap();
 	for (unsigned i = 0; i < m->nregions; i++)
-		(void)nm_pools_find(m, m->regions[i].start);
+		(void)nm_va_map_find(m, m->regions[i].start);
 	return true;
 }
 
@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nm_kernel_options opt = { 0 };
 	struct nm_kernel k;
 	struct nm_module_list l;
-	static struct nm_pool_map m;	/* large; the fuzzer's stack is small */
+	static struct nm_va_map m;	/* large; the fuzzer's stack is small */
 	nm_source *src = NULL;
 	nm_error err;
 	uint8_t flags = fuzz_take_u8(&in);
@@ -97,9 +97,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nm_source_open_buffer(in.p, in.n, true, &src, &err) != 0)
 		return 0;
 	if (nm_kernel_open(src, &opt, &k, &err) == 0) {
-		bool has_pools = map_pools(&k, &m);
+		bool has_pools;
 
 		walk_modules(&k, &l);
+		has_pools = map_pools(&k, &l, &m);
 		resolve(&k, &l, has_pools ? &m : NULL, va, pfns);
 		nm_modules_free(&l);
 		nm_kernel_close(&k);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ntmem/pools.h>
+#include <ntmem/va_map.h>
 #include <ntmem/system_va.h>
 
 #include "fuzz_common.h"
@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_input in = { data, size };
 	struct nm_module images[MAX_IMAGES];
 	struct nm_system_va_clues c;
-	struct nm_pool_map *m;
+	struct nm_va_map *m;
 	struct slices s;
 	struct nm_vmem mem = { slice_read, slice_probe, &s };
 	uint8_t flags = fuzz_take_u8(&in);
@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	m->dynamic_va = true;
 	m->build = c.build;
-	nm_pools_derive(m, &mem, sm);
+	nm_va_map_derive(m, &mem, sm);
 	if (m->nregions > NM_MAX_REGIONS)
 		__builtin_trap();
 	for (unsigned i = 0; i < m->nregions; i++)

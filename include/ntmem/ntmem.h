@@ -12,7 +12,7 @@
 #include <ntmem/version.h>
 #include <ntmem/kdbg.h>
 #include <ntmem/kernel.h>
-#include <ntmem/pools.h>
+#include <ntmem/va_map.h>
 #include <ntmem/modules.h>
 #include <ntmem/pfn.h>
 #include <ntmem/pe.h>

@@ -15,7 +15,7 @@
 #include <ntmem/modules.h>
 #include <ntmem/pe.h>
 #include <ntmem/pfn.h>
-#include <ntmem/pools.h>
+#include <ntmem/va_map.h>
 #include <ntmem/xlat.h>
 
 /* How the resolver reads memory. */
@@ -54,12 +54,12 @@ struct nm_module_headers;
 struct nm_resolver {
 	struct nm_memory_view mem;
 	const struct nm_module_list *modules;	/* may be NULL (module list unreadable) */
-	const struct nm_pool_map *pools;	/* may be NULL */
+	const struct nm_va_map *pools;	/* may be NULL */
 	struct nm_module_headers **headers;	/* one slot per module, parsed on first use */
 };
 
 int nm_resolver_init(struct nm_resolver *r, const struct nm_memory_view *mem,
-		     const struct nm_module_list *modules, const struct nm_pool_map *pools,
+		     const struct nm_module_list *modules, const struct nm_va_map *pools,
 		     nm_error *err);
 void nm_resolver_free(struct nm_resolver *r);
 

@@ -91,10 +91,11 @@ json_t *cli_walk_json(const struct nm_walk *w);
 void cli_walk_describe(const struct nm_walk *w, char *buf, size_t size);
 /* Opens source and kernel view together (commands that need memory). */
 int cli_open_kernel(const struct cli *c, nm_source **src, struct nm_kernel *k);
-/* Opens the kernel view and reads its pool map (when there is a KDBG), for
- * commands that take no arguments after DUMP; *map is freed by the caller. */
-int cli_open_pool_map(const struct cli *c, nm_source **src, struct nm_kernel *k,
-		      struct nm_pool_map **map);
+/* Opens the kernel view, walks the module list once and reads the
+ * address-space map (both when there is a KDBG), for commands that take no
+ * arguments after DUMP; the caller frees *map and MODULES. */
+int cli_open_va_map(const struct cli *c, nm_source **src, struct nm_kernel *k,
+		    struct nm_module_list *modules, struct nm_va_map **map);
 
 /* JSON helpers: the contract's top-level object, and hex-string addresses. */
 json_t *cli_json_document(const struct cli *c);

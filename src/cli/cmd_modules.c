@@ -6,9 +6,9 @@
 #include "cli.h"
 #include "modules_triage.h"
 
-static const char *region_of(const struct nm_pool_map *m, uint32_t base)
+static const char *region_of(const struct nm_va_map *m, uint32_t base)
 {
-	const struct nm_region *r = nm_pools_find(m, base);
+	const struct nm_region *r = nm_va_map_find(m, base);
 
 	return r ? r->name : "unknown";
 }
@@ -18,7 +18,7 @@ static json_t *string_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static json_t *module_json(const struct nm_module *mod, const struct nm_pool_map *m)
+static json_t *module_json(const struct nm_module *mod, const struct nm_va_map *m)
 {
 	json_t *o = json_object();
 
@@ -40,7 +40,7 @@ static json_t *module_json(const struct nm_module *mod, const struct nm_pool_map
 }
 
 static void print_json(const struct cli *c, const struct nm_kernel *k,
-		       const struct nm_module_list *l, const struct nm_pool_map *m)
+		       const struct nm_module_list *l, const struct nm_va_map *m)
 {
 	json_t *doc = cli_json_document(c), *mods = json_array();
 
@@ -68,7 +68,7 @@ static void print_field(const char *s, int width)
 }
 
 static void print_text(const struct nm_kernel *k, const struct nm_module_list *l,
-		       const struct nm_pool_map *m)
+		       const struct nm_va_map *m)
 {
 	printf("%-8s %-8s %-8s %-24s %-20s %s\n", "start", "end", "size", "region", "module", "path");
 	for (unsigned i = 0; i < l->count; i++) {
@@ -96,18 +96,15 @@ int cmd_modules(const struct cli *c)
 	nm_source *src = NULL;
 	struct nm_kernel k;
 	struct nm_module_list l = { 0 };
-	struct nm_pool_map *m;
-	nm_error err = { { 0 }, { 0 } };
+	struct nm_va_map *m;
 	bool triage;
 	int rc = cli_modules_from_triage(c, &triage);
 
 	if (triage)
 		return rc;
-	rc = cli_open_pool_map(c, &src, &k, &m);
+	rc = cli_open_va_map(c, &src, &k, &l, &m);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	if (k.has_kdbg && nm_modules_read(&k, &l, &err) != 0)
-		l.incomplete = true;
 	if (c->json)
 		print_json(c, &k, &l, m);
 	else

@@ -6,19 +6,22 @@
 
 #include "cli.h"
 
-static json_t *variables_json(const struct nm_pool_map *m, json_t **states, json_t **addresses)
+static json_t *variables_json(const struct nm_va_map *m, json_t **states, json_t **addresses)
 {
 	json_t *vars = json_object();
 
 	*states = json_object();
 	*addresses = json_object();
-	for (unsigned i = 0; i < m->nvariables; i++) {
+	for (unsigned i = 0; i < NM_VAR_COUNT; i++) {
 		const struct nm_kernel_variable *v = &m->variables[i];
+		const char *name = nm_kernel_var_name(i);
 
-		json_object_set_new(vars, v->name, v->readable ? cli_json_hex(v->value) : json_null());
-		json_object_set_new(*addresses, v->name, cli_json_hex(v->address));
+		if (!v->present)
+			continue;
+		json_object_set_new(vars, name, v->readable ? cli_json_hex(v->value) : json_null());
+		json_object_set_new(*addresses, name, cli_json_hex(v->address));
 		if (!v->readable)
-			json_object_set_new(*states, v->name, json_string(nm_page_state_name(v->state)));
+			json_object_set_new(*states, name, json_string(nm_page_state_name(v->state)));
 	}
 	return vars;
 }
@@ -27,22 +30,32 @@ static json_t *regions_json(const struct nm_region *r, unsigned n)
 {
 	json_t *a = json_array();
 
-	for (unsigned i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:I, s:s}", "name", r[i].name,
-						   "start", cli_json_hex(r[i].start),
-						   "end", cli_json_hex(r[i].end),
-						   "size", (json_int_t)(r[i].end - r[i].start),
-						   "source", r[i].source));
+	for (unsigned i = 0; i < n; i++) {
+		json_t *o = json_pack("{s:s, s:o, s:o, s:I, s:s}", "name", r[i].name,
+				      "start", cli_json_hex(r[i].start), "end", cli_json_hex(r[i].end),
+				      "size", (json_int_t)(r[i].end - r[i].start), "source", r[i].source);
+
+		if (r[i].bound == NM_BOUND_LIMIT)
+			json_object_set_new(o, "bound", json_string("limit"));
+		json_array_append_new(a, o);
+	}
 	return a;
 }
 
-/* Calls VISIT for every hole between consecutive regions of the map. */
-static void for_each_gap(const struct nm_pool_map *m, void (*visit)(void *, uint64_t, uint64_t),
+/* Calls VISIT for every hole between consecutive regions of the map
+ * (regions known only as limits place nothing and are skipped). */
+static void for_each_gap(const struct nm_va_map *m, void (*visit)(void *, uint64_t, uint64_t),
 			 void *ctx)
 {
-	uint64_t reach = m->nregions ? m->regions[0].end : 0;
+	uint64_t reach = 0;
+	bool first = true;
 
-	for (unsigned i = 1; i < m->nregions; i++) {
+	for (unsigned i = 0; i < m->nregions; i++) {
+		if (m->regions[i].bound == NM_BOUND_LIMIT)
+			continue;
+		if (first)
+			reach = m->regions[i].start;
+		first = false;
 		if (m->regions[i].start > reach)
 			visit(ctx, reach, m->regions[i].start);
 		if (m->regions[i].end > reach)
@@ -56,7 +69,7 @@ static void gap_json(void *ctx, uint64_t start, uint64_t end)
 					     "end", cli_json_hex(end), "size", (json_int_t)(end - start)));
 }
 
-static json_t *overlaps_json(const struct nm_pool_map *m)
+static json_t *overlaps_json(const struct nm_va_map *m)
 {
 	json_t *a = json_array();
 
@@ -76,7 +89,7 @@ static json_t *system_va_type_json(const struct nm_system_va_map *v)
 			 "entries", (json_int_t)v->entries, "entry_size", (json_int_t)1 << v->shift);
 }
 
-static int print_json(const struct cli *c, const struct nm_kernel *k, const struct nm_pool_map *m)
+static int print_json(const struct cli *c, const struct nm_kernel *k, const struct nm_va_map *m)
 {
 	json_t *doc = cli_json_document(c), *states, *addresses, *gaps = json_array();
 
@@ -94,6 +107,14 @@ static int print_json(const struct cli *c, const struct nm_kernel *k, const stru
 	}
 	if (m->regions_dropped)
 		json_object_set_new(doc, "regions_dropped", json_integer(m->regions_dropped));
+	if (m->split_note[0])
+		json_object_set_new(doc, "pool_split_note", json_string(m->split_note));
+	if (m->initial_check.done)
+		json_object_set_new(doc, "initial_pool_check",
+				    json_pack("{s:I, s:I, s:b}",
+					      "initial_size", (json_int_t)m->initial_check.size,
+					      "mapped_from_start", (json_int_t)m->initial_check.mapped,
+					      "agrees", m->initial_check.mapped == m->initial_check.size));
 	/* kdbg_va / kdbg_source: strings, as info gives them, beside the object */
 	json_object_set_new(doc, "kdbg_va", k->has_kdbg ? cli_json_hex(k->kdbg.va) : json_null());
 	json_object_set_new(doc, "kdbg_source", k->has_kdbg ? json_string(nm_kdbg_source_name(k->kdbg.source))
@@ -128,25 +149,30 @@ static void gap_text(void *ctx, uint64_t start, uint64_t end)
 }
 
 /* Prints the regions in order, with the gaps between them in place. */
-static void print_map(const struct nm_pool_map *m)
+static void print_map(const struct nm_va_map *m)
 {
 	uint64_t reach = 0;
+
+	bool first = true;
 
 	printf("  %-8s %-8s %11s  %-24s %s\n", "start", "end", "size", "region", "source");
 	for (unsigned i = 0; i < m->nregions; i++) {
 		const struct nm_region *r = &m->regions[i];
 
-		if (i > 0 && r->start > reach)
+		if (r->bound == NM_BOUND_LIMIT)
+			continue;	/* listed under "Limits" */
+		if (!first && r->start > reach)
 			gap_text(NULL, reach, r->start);
 		printf("  %08llx %08llx ", (unsigned long long)r->start, (unsigned long long)r->end);
 		print_size(r->end - r->start);
 		printf("  %-24s %s\n", r->name, r->source);
 		if (r->end > reach)
 			reach = r->end;
+		first = false;
 	}
 }
 
-static const struct nm_region *find_region(const struct nm_pool_map *m, const char *name)
+static const struct nm_region *find_region(const struct nm_va_map *m, const char *name)
 {
 	for (unsigned i = 0; i < m->nregions; i++)
 		if (strcmp(m->regions[i].name, name) == 0)
@@ -155,44 +181,61 @@ static const struct nm_region *find_region(const struct nm_pool_map *m, const ch
 }
 
 /* The two things the seed thread got wrong, stated from this dump's map. */
-static void print_reading_notes(const struct nm_pool_map *m)
+static void print_reading_notes(const struct nm_va_map *m)
 {
 	const struct nm_region *ini = find_region(m, "nonpaged_pool_initial");
 	const struct nm_region *exp = find_region(m, "nonpaged_pool_expansion");
 	const struct nm_region *pp = find_region(m, "paged_pool");
 	const struct nm_region *pte = find_region(m, "system_ptes");
 
+	bool between = ini && exp && pp && pp->start >= ini->end && pp->end <= exp->start;
+
 	printf("\nReading the map:\n");
 	if (ini && exp)
 		printf("  Non-paged pool has two parts: the initial pool %08llx-%08llx and the expansion\n"
-		       "  pool %08llx-%08llx. MmNonPagedPoolStart..MmNonPagedPoolEnd spans both, so it\n"
+		       "  pool %08llx-%08llx (where it begins is the kernel's own record,\n"
+		       "  MmSystemPtesStart[1]). MmNonPagedPoolStart..MmNonPagedPoolEnd spans both, so it\n"
 		       "  also spans everything between them%s.\n",
 		       (unsigned long long)ini->start, (unsigned long long)ini->end,
 		       (unsigned long long)exp->start, (unsigned long long)exp->end,
-		       pp && pp->start >= ini->end && pp->end <= exp->start
-		       ? ", paged pool included: the pools do not overlap" : "");
+		       between ? ", paged pool included" : "");
+	else if (m->split_note[0])
+		printf("  Non-paged pool is not split into its initial and expansion parts: %s.\n",
+		       m->split_note);
+	if (m->initial_check.done && m->initial_check.mapped != m->initial_check.size)
+		printf("  Cross-check: 0x%x bytes are mapped from MmNonPagedPoolStart, the initial pool is\n"
+		       "  0x%x bytes by the kernel's values (%s); the mapping does not set the boundary.\n",
+		       m->initial_check.mapped, m->initial_check.size,
+		       m->initial_check.mapped < m->initial_check.size
+		       ? "pages not yet touched, or left out of the dump" : "mapped past its end");
 	if (pte)
 		printf("  Drivers loaded after boot live in system PTE space %08llx-%08llx, not in pool\n"
 		       "  (see `ntmem modules`: the region column).\n",
 		       (unsigned long long)pte->start, (unsigned long long)pte->end);
-	printf("  %s\n", m->noverlaps ? "Overlaps were found: see below." : "No two regions overlap.");
+	if (m->noverlaps)
+		printf("  The kernel's own values overlap: %u overlap%s, listed above (OVERLAP).\n",
+		       m->noverlaps, m->noverlaps == 1 ? "" : "s");
+	else
+		printf("  No two regions overlap%s.\n", between ? ": the pools do not overlap" : "");
 }
 
-static void print_variables(const struct nm_pool_map *m)
+static void print_variables(const struct nm_va_map *m)
 {
 	printf("\nKernel variables (KDBG slot -> variable address = value):\n");
-	for (unsigned i = 0; i < m->nvariables; i++) {
+	for (unsigned i = 0; i < NM_VAR_COUNT; i++) {
 		const struct nm_kernel_variable *v = &m->variables[i];
 
+		if (!v->present)
+			continue;
 		if (v->readable)
-			printf("  %-30s @%08x = %08x\n", v->name, v->address, v->value);
+			printf("  %-30s @%08x = %08x\n", nm_kernel_var_name(i), v->address, v->value);
 		else
-			printf("  %-30s @%08x   unreadable (%s)\n", v->name, v->address,
+			printf("  %-30s @%08x   unreadable (%s)\n", nm_kernel_var_name(i), v->address,
 			       nm_page_state_name(v->state));
 	}
 }
 
-static int print_text(const struct nm_kernel *k, const struct nm_pool_map *m)
+static int print_text(const struct nm_kernel *k, const struct nm_va_map *m)
 {
 	printf("Kernel address space: %s, build %u, %s%s\n", k->version->name, k->build,
 	       k->mode->label, m->dynamic_va ? ", dynamic kernel VA" : "");
@@ -204,7 +247,8 @@ static int print_text(const struct nm_kernel *k, const struct nm_pool_map *m)
 		printf("  (the kernel's own map: MiSystemVaType at %08x, %u entries of %u MiB)\n",
 		       m->va_types.address, m->va_types.entries, 1u << (m->va_types.shift - 20));
 	else if (m->dynamic_va)
-		printf("  (MiSystemVaType not found: %s; only the fixed regions are placed)\n", m->va_types.why);
+		printf("  (MiSystemVaType not found: %s; only the fixed regions are placed, the limits\n"
+		       "  below are in JSON `regions` too, marked \"bound\": \"limit\")\n", m->va_types.why);
 	print_map(m);
 	if (m->regions_dropped)
 		printf("  ... and %u more regions not shown (at most %u are kept)\n", m->regions_dropped,
@@ -229,8 +273,9 @@ int cmd_pools(const struct cli *c)
 {
 	nm_source *src = NULL;
 	struct nm_kernel k;
-	struct nm_pool_map *m;
-	int rc = cli_open_pool_map(c, &src, &k, &m);
+	struct nm_va_map *m;
+	struct nm_module_list modules = { 0 };
+	int rc = cli_open_va_map(c, &src, &k, &modules, &m);
 
 	if (rc != CLI_EXIT_OK)
 		return rc;
@@ -238,11 +283,12 @@ int cmd_pools(const struct cli *c)
 		print_json(c, &k, m);
 	else
 		print_text(&k, m);
-	for (unsigned i = 0; i < m->nvariables; i++)
-		if (!m->variables[i].readable)
-			cli_warn(c, "%s at 0x%08x is unreadable (%s)", m->variables[i].name,
+	for (unsigned i = 0; i < NM_VAR_COUNT; i++)
+		if (m->variables[i].present && !m->variables[i].readable)
+			cli_warn(c, "%s at 0x%08x is unreadable (%s)", nm_kernel_var_name(i),
 				 m->variables[i].address, nm_page_state_name(m->variables[i].state));
 	rc = !k.has_kdbg || m->incomplete ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
+	nm_modules_free(&modules);
 	nm_kernel_close(&k);
 	nm_source_close(src);
 	free(m);

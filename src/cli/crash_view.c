@@ -22,7 +22,7 @@ static void load_pools(const struct cli *c, struct crash_view *v)
 {
 	nm_error err = { { 0 }, { 0 } };
 
-	if (nm_pools_read(&v->kernel, &v->pools, &err) != 0) {
+	if (nm_va_map_read(&v->kernel, v->has_modules ? &v->modules : NULL, &v->pools, &err) != 0) {
 		cli_warn(c, "pools: %s: %s", err.what, err.why);
 		v->partial = true;
 		return;

@@ -16,7 +16,7 @@ struct crash_view {
 	bool has_modules;
 	struct nm_module_list modules;
 	bool has_pools;
-	struct nm_pool_map pools;
+	struct nm_va_map pools;
 	struct nm_resolver resolver;
 	bool resolver_ready;
 	bool partial;		/* modules or pools missing or incomplete: exit 3 */

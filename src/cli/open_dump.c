@@ -100,8 +100,8 @@ int cli_open_kernel(const struct cli *c, nm_source **src, struct nm_kernel *k)
 	return CLI_EXIT_OK;
 }
 
-int cli_open_pool_map(const struct cli *c, nm_source **src, struct nm_kernel *k,
-		      struct nm_pool_map **map)
+int cli_open_va_map(const struct cli *c, nm_source **src, struct nm_kernel *k,
+		    struct nm_module_list *modules, struct nm_va_map **map)
 {
 	nm_error err = { { 0 }, { 0 } };
 	int rc;
@@ -120,7 +120,14 @@ int cli_open_pool_map(const struct cli *c, nm_source **src, struct nm_kernel *k,
 		*map = NULL;
 		return rc;
 	}
-	if (k->has_kdbg)
-		nm_pools_read(k, *map, &err);
+	memset(modules, 0, sizeof(*modules));
+	if (!k->has_kdbg)
+		return CLI_EXIT_OK;
+	/* One walk of the module list serves the command and the map. */
+	if (nm_modules_read(k, modules, &err) != 0) {
+		modules->incomplete = true;
+		snprintf(modules->stop_reason, sizeof(modules->stop_reason), "%.60s: %.90s", err.what, err.why);
+	}
+	nm_va_map_read(k, modules, *map, &err);
 	return CLI_EXIT_OK;
 }

@@ -35,7 +35,7 @@ struct nm_memory_view nm_kernel_memory_view(struct nm_kernel *k)
 }
 
 int nm_resolver_init(struct nm_resolver *r, const struct nm_memory_view *mem,
-		     const struct nm_module_list *modules, const struct nm_pool_map *pools,
+		     const struct nm_module_list *modules, const struct nm_va_map *pools,
 		     nm_error *err)
 {
 	*r = (struct nm_resolver){ .mem = *mem, .modules = modules, .pools = pools };
@@ -152,7 +152,7 @@ void nm_resolve(struct nm_resolver *r, uint64_t va, struct nm_resolved *out)
 	*out = (struct nm_resolved){ .va = va, .headers_state = NM_PAGE_NOT_MAPPED };
 	r->mem.walk(r->mem.ctx, va, &out->walk);
 	place_in_module(r, out);
-	out->region = r->pools ? nm_pools_find(r->pools, va) : NULL;
+	out->region = r->pools ? nm_va_map_find(r->pools, va) : NULL;
 }
 
 bool nm_resolved_pte_is_zero(const struct nm_resolved *r)

@@ -15,7 +15,15 @@ DUMPS = [
     "xp-sp2-kdbg-zero.dmp",
     "xp-sp2-module-cycle.dmp",
     "xp-sp2-name-paged-out.dmp",
+    "xp-sp2-pool-partly-mapped.dmp",
+    "xp-sp2-pool-large-slush.dmp",
+    "xp-sp2-pool-kernel-sparse.dmp",
+    "win7-sp1-no-vatype-pae-full.dmp",
 ]
+
+# Dumps whose initial non-paged pool is not mapped exactly to its end.
+POOL_SPLIT = ["xp-sp2-pool-partly-mapped.dmp", "xp-sp2-pool-large-slush.dmp",
+              "xp-sp2-pool-kernel-sparse.dmp"]
 
 
 def expected_pools(name):
@@ -33,9 +41,9 @@ class PoolsMatchManifests(unittest.TestCase):
             self.assertEqual(doc["variables"].get(var), value, "%s: %s" % (name, var))
         # An absent key means "not checked for this dump" (manifest schema).
         if "regions" in want:
-            got = [(r["name"], r["start"], r["end"]) for r in doc["regions"]]
-            self.assertEqual(got, [(r["name"], r["start"], r["end"]) for r in want["regions"]],
-                             name)
+            got = [(r["name"], r["start"], r["end"], r.get("bound")) for r in doc["regions"]]
+            self.assertEqual(got, [(r["name"], r["start"], r["end"], r.get("bound"))
+                                   for r in want["regions"]], name)
         if "overlaps" in want:
             self.assertEqual([(o["a"], o["b"], o["start"], o["end"]) for o in doc["overlaps"]],
                              [(o["a"], o["b"], o["start"], o["end"]) for o in want["overlaps"]])
@@ -95,6 +103,68 @@ class SeedThreadAnswer(unittest.TestCase):
         self.assertEqual(doc["overlaps"], [])
         self.assertEqual(doc["kdbg"]["source"], "header")
         self.assertEqual(doc["unreadable_variables"], {})
+
+
+class PoolSplitFromKernelRecords(unittest.TestCase):
+    """NT 5.x: the expansion pool begins where the kernel registered it
+    (MmSystemPtesStart[1], one guard page above), not where the mappings after
+    MmNonPagedPoolStart happen to end."""
+
+    def test_split_overlaps_and_text_agree(self):
+        for name in POOL_SPLIT:
+            with self.subTest(dump=name):
+                want = manifest(name)["pools"]
+                doc = ntmem_json("pools", fixture(name))
+                self.assertEqual(doc["overlaps"], [])
+                self.assertIn("MmSystemPtesStart[1]", doc["variables"])
+                self.assertEqual(doc["variables"]["MmSystemPtesStart[1]"],
+                                 want["variables"]["MmSystemPtesStart[1]"])
+                initial = [r for r in doc["regions"] if r["name"] == "nonpaged_pool_initial"][0]
+                size = int(initial["end"], 16) - int(initial["start"], 16)
+                self.assertEqual(hex(size), want["derived"]["MmSizeOfNonPagedPoolInBytes"])
+                self.assertEqual(doc["initial_pool_check"]["initial_size"], size)
+                rc, out, err = run_ntmem("pools", fixture(name))
+                self.assertEqual(rc, 0, err)
+                text = out.decode()
+                self.assertNotIn("OVERLAP", text)
+                self.assertIn("No two regions overlap", text)
+                self.assertNotIn("values overlap", text)
+
+    def test_disagreeing_mappings_are_only_a_cross_check(self):
+        doc = ntmem_json("pools", fixture("xp-sp2-pool-partly-mapped.dmp"))
+        check = doc["initial_pool_check"]
+        self.assertFalse(check["agrees"])
+        self.assertLess(check["mapped_from_start"], check["initial_size"])
+        text = run_ntmem("pools", fixture("xp-sp2-pool-partly-mapped.dmp"))[1].decode()
+        self.assertIn("Cross-check", text)
+        slush = ntmem_json("pools", fixture("xp-sp2-pool-large-slush.dmp"))["initial_pool_check"]
+        self.assertFalse(slush["agrees"])
+        self.assertGreater(slush["mapped_from_start"], slush["initial_size"])
+        seed = ntmem_json("pools", fixture("xp-sp2-seed-full.dmp"))
+        self.assertTrue(seed["initial_pool_check"]["agrees"])
+        self.assertNotIn("Cross-check", run_ntmem("pools", fixture("xp-sp2-seed-full.dmp"))[1].decode())
+
+
+class LimitsInRegions(unittest.TestCase):
+    """Vista and later without MiSystemVaType: a script looking up paged_pool
+    in `regions` finds it, marked as a limit; `limits` is unchanged."""
+
+    def test_paged_pool_is_a_limit_region(self):
+        doc = ntmem_json("pools", fixture("win7-sp1-no-vatype-pae-full.dmp"))
+        self.assertFalse(doc["system_va_type"]["found"])
+        byname = {r["name"]: r for r in doc["regions"]}
+        for name in ("paged_pool", "nonpaged_pool"):
+            self.assertEqual(byname[name]["bound"], "limit")
+            lim = [l for l in doc["limits"] if l["name"] == name][0]
+            self.assertEqual((byname[name]["start"], byname[name]["end"]), (lim["start"], lim["end"]))
+        self.assertNotIn("bound", byname["page_tables"])
+        self.assertEqual(doc["overlaps"], [])
+        # A limit places nothing: the gaps are those between placed regions.
+        self.assertEqual([(g["start"], g["end"]) for g in doc["gaps"]], [("0x8fc00000", "0xc0000000")])
+        # With the kernel's own map found, no region is a limit.
+        found = ntmem_json("pools", fixture("win7-sp1-pae-full.dmp"))
+        self.assertTrue(found["system_va_type"]["found"])
+        self.assertFalse([r for r in found["regions"] if "bound" in r])
 
 
 class KdbgChoice(unittest.TestCase):
@@ -160,7 +230,12 @@ class UnreadableVariable(unittest.TestCase):
         self.assertEqual(doc["variables"]["MmPagedPoolEnd"], full["variables"]["MmPagedPoolEnd"])
         names = [r["name"] for r in doc["regions"]]
         self.assertIn("paged_pool", names)
-        self.assertIn("nonpaged_pool_initial", names)
-        self.assertNotIn("nonpaged_pool_expansion", names)   # needs the maximum size
+        # The initial pool's size needs the maximum; the expansion needs only
+        # the kernel's record of where it begins (MmSystemPtesStart[1]).
+        self.assertNotIn("nonpaged_pool_initial", names)
+        self.assertEqual("nonpaged_pool_expansion" in names,
+                         doc["variables"].get("MmSystemPtesStart[1]") is not None)
+        self.assertIn("pool_split_note", doc)
+        self.assertIn("not split", out.decode())
         self.assertIn("unreadable (not_in_dump)", out.decode())
         self.assertIn("MmMaximumNonPagedPoolInBytes", err)

@@ -217,7 +217,7 @@ static void empty_module_list_and_pools_without_variables(void **state)
 {
 	struct view v;
 	struct nm_module_list l;
-	struct nm_pool_map *m = calloc(1, sizeof(*m));
+	struct nm_va_map *m = calloc(1, sizeof(*m));
 	nm_error err = { { 0 }, { 0 } };
 
 	(void)state;
@@ -225,10 +225,16 @@ static void empty_module_list_and_pools_without_variables(void **state)
 	assert_int_equal(nm_modules_read(&v.k, &l, &err), 0);
 	assert_int_equal(l.count, 0);
 	assert_false(l.incomplete);
+	assert_int_equal(nm_va_map_read(&v.k, &l, m, &err), 0);
 	nm_modules_free(&l);
-	assert_int_equal(nm_pools_read(&v.k, m, &err), 0);
 	/* Only the two slots this block fills name variables. */
-	assert_int_equal(m->nvariables, 2);
+	{
+		unsigned present = 0;
+
+		for (unsigned i = 0; i < NM_VAR_COUNT; i++)
+			present += m->variables[i].present;
+		assert_int_equal(present, 2);
+	}
 	assert_false(m->incomplete);
 	assert_false(m->dynamic_va);
 	free(m);

@@ -108,7 +108,7 @@ struct fixture {
 	struct fake_memory mem;
 	struct nm_module module;
 	struct nm_module_list modules;
-	struct nm_pool_map pools;
+	struct nm_va_map pools;
 	struct nm_resolver r;
 };
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include <ntmem/pools.h>
+#include <ntmem/va_map.h>
 #include <ntmem/system_va.h>
 
 #include "fake_kernel_memory.h"
@@ -204,7 +204,7 @@ static void values_are_named_by_build(void **state)
  * whole and cut out of any run that crosses it, session space once. */
 static void found_map_gives_the_regions(void **state)
 {
-	struct nm_pool_map *m = calloc(1, sizeof(*m));
+	struct nm_va_map *m = calloc(1, sizeof(*m));
 	struct nm_vmem v;
 
 	(void)state;
@@ -213,16 +213,15 @@ static void found_map_gives_the_regions(void **state)
 	v = fake_vmem(&mem);
 	m->dynamic_va = true;
 	m->build = 7601;
-	m->variables[0] = (struct nm_kernel_variable){ "MmSessionBase", 0x82b00000u, true, 0x8f800000u, NM_PAGE_VALID };
-	m->variables[1] = (struct nm_kernel_variable){ "MmSessionSize", 0x82b00004u, true, 0x400000u, NM_PAGE_VALID };
-	m->nvariables = 2;
+	nm_va_map_set(m, NM_VAR_MM_SESSION_BASE, 0x82b00000u, 0x8f800000u);
+	nm_va_map_set(m, NM_VAR_MM_SESSION_SIZE, 0x82b00004u, 0x400000u);
 	m->va_types.found = true;
 	m->va_types.entries = 0x400;
 	m->va_types.shift = 21;
 	m->va_types.type[0x7c] = m->va_types.type[0x7d] = 1;
 	for (unsigned i = 0x1ff; i <= 0x207; i++)
 		m->va_types.type[i] = 9;	/* 0xbfe00000..0xc1000000 */
-	nm_pools_derive(m, &v, &nm_mode_x86_pae.self_map);
+	nm_va_map_derive(m, &v, &nm_mode_x86_pae.self_map);
 	assert_int_equal(m->nregions, 5);
 	assert_string_equal(m->regions[0].name, "session_space");
 	assert_int_equal(m->regions[0].start, 0x8f800000u);
@@ -238,7 +237,7 @@ static void found_map_gives_the_regions(void **state)
 	assert_int_equal(m->regions[4].end, 0xc1000000u);
 	assert_int_equal(m->noverlaps, 0);
 	m->va_types.found = false;		/* not found: only the fixed map */
-	nm_pools_derive(m, &v, &nm_mode_x86_pae.self_map);
+	nm_va_map_derive(m, &v, &nm_mode_x86_pae.self_map);
 	assert_int_equal(m->nregions, 3);
 	free(m);
 }

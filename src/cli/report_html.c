@@ -129,7 +129,7 @@ static void ticks(FILE *f, uint64_t lo, uint64_t hi, double y, double h)
 }
 
 /* Lanes: each region takes the first lane where it overlaps nothing. */
-static unsigned assign_lanes(const struct nm_pool_map *pm, unsigned *lane)
+static unsigned assign_lanes(const struct nm_va_map *pm, unsigned *lane)
 {
 	uint64_t lane_end[NM_MAX_REGIONS];
 	unsigned nlanes = 0;
@@ -147,9 +147,9 @@ static unsigned assign_lanes(const struct nm_pool_map *pm, unsigned *lane)
 	return nlanes;
 }
 
-static const struct nm_region *region_of(const struct nm_pool_map *pm, uint64_t va)
+static const struct nm_region *region_of(const struct nm_va_map *pm, uint64_t va)
 {
-	return pm ? nm_pools_find(pm, va) : NULL;
+	return pm ? nm_va_map_find(pm, va) : NULL;
 }
 
 static void module_title(FILE *f, const struct carve_module *m, const struct nm_region *r)
@@ -185,7 +185,7 @@ static void marks_on_axis(struct picture *pic, uint64_t lo, uint64_t hi, double 
 static void draw_overview(struct picture *pic)
 {
 	FILE *f = pic->f;
-	const struct nm_pool_map *pm = pic->p->pools;
+	const struct nm_va_map *pm = pic->p->pools;
 	const struct carve_result *cr = pic->p->carve;
 	unsigned lane[NM_MAX_REGIONS], nlanes = pm ? assign_lanes(pm, lane) : 0;
 	double top = 20, cover_y = top, overlap_y = top + 14, lanes_y = top + 30;
@@ -264,7 +264,7 @@ static void draw_region_strip(struct picture *pic, const struct nm_region *r)
 {
 	FILE *f = pic->f;
 	const struct carve_result *cr = pic->p->carve;
-	const struct nm_pool_map *pm = pic->p->pools;
+	const struct nm_va_map *pm = pic->p->pools;
 	uint64_t lo = UINT64_MAX, hi = 0;
 	unsigned n = 0;
 	double height = 58;
@@ -460,7 +460,7 @@ static void legend(FILE *f)
 	fputs("</p>\n", f);
 }
 
-static void region_table(FILE *f, const struct nm_pool_map *pm)
+static void region_table(FILE *f, const struct nm_va_map *pm)
 {
 	fputs("<table><tr><th>region</th><th>start</th><th>end</th><th>size</th><th>from</th></tr>\n", f);
 	for (unsigned i = 0; i < pm->nregions; i++) {
@@ -481,7 +481,7 @@ static void region_table(FILE *f, const struct nm_pool_map *pm)
 
 static void axis_bounds(struct picture *pic)
 {
-	const struct nm_pool_map *pm = pic->p->pools;
+	const struct nm_va_map *pm = pic->p->pools;
 	const struct carve_result *cr = pic->p->carve;
 
 	pic->lo = 0x80000000u;

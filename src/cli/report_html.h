@@ -12,7 +12,7 @@
 struct report_picture {
 	const char *dump_path;
 	const struct nm_dump_facts *facts;
-	const struct nm_pool_map *pools;	/* NULL: no map (no KDBG) */
+	const struct nm_va_map *pools;	/* NULL: no map (no KDBG) */
 	const struct carve_result *carve;	/* every module of the list, carved in memory */
 	const struct explain *explain;		/* NULL: no bugcheck resolved */
 };

@@ -35,7 +35,7 @@ struct rate {
 	double wall, cpu;
 };
 
-static struct rate timed_pass(nm_xlat *x, const uint32_t *vas, size_t n, size_t *valid)
+static struct rate timed_pass(nm_xlat *x, const uint64_t *vas, size_t n, size_t *valid)
 {
 	struct nm_walk w;
 	double w0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_THREAD_CPUTIME_ID);
@@ -57,7 +57,7 @@ int main(int argc, char **argv)
 	nm_xlat *x;
 	nm_error err;
 	size_t n = argc > 2 ? strtoul(argv[2], NULL, 0) : 1000000, valid;
-	uint32_t *vas, *local;
+	uint64_t *vas, *local, half, window;
 	uint64_t seed = 0x9E3779B97F4A7C15u;
 	struct nm_xlat_config cfg = { 0 };
 	const struct nm_dump_facts *f;
@@ -87,9 +87,13 @@ int main(int argc, char **argv)
 	local = malloc(n * sizeof(*local));
 	if (!vas || !local)
 		return 1;
+	/* x86: the kernel half 0x80000000-0xFFFFFFFF; x64: the 2 GiB from
+	 * 0xFFFFF80000000000, where Windows 7 and 10 load the kernel and drivers. */
+	half = cfg.mode->va_bits > 32 ? UINT64_C(0xFFFFF80000000000) : UINT64_C(0x80000000);
+	window = half + 0x400000u;
 	for (size_t i = 0; i < n; i++) {
-		vas[i] = 0x80000000u | (uint32_t)(next_random(&seed) & 0x7FFFFFFF);
-		local[i] = 0x80400000u + (uint32_t)(next_random(&seed) & 0x3FFFFF);
+		vas[i] = half | (next_random(&seed) & 0x7FFFFFFF);
+		local[i] = window + (next_random(&seed) & 0x3FFFFF);
 	}
 	cold = timed_pass(x, vas, n, &valid);
 	warm = timed_pass(x, vas, n, &valid);

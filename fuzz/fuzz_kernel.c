@@ -18,7 +18,7 @@
 static void resolve(struct nm_kernel *k, const struct nm_module_list *l, const struct nm_va_map *m,
 		    uint32_t va, const uint64_t *pfns)
 {
-	struct nm_memory_view view = nm_kernel_memory_view(k);
+	struct nm_vmem view = nm_kernel_vmem(k);
 	struct nm_resolver r;
 	struct nm_resolved out;
 	struct nm_pfn_entry e;

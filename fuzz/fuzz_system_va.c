@@ -18,6 +18,7 @@ struct slices {
 	uint32_t kernel_base;
 	struct fuzz_input image, pde, pool;
 	uint32_t pde_va;
+	uint8_t page[4096];	/* the bytes the slices give of the page last asked */
 };
 
 static const uint8_t *slice_at(const struct slices *s, uint32_t va, size_t len)
@@ -32,22 +33,33 @@ static const uint8_t *slice_at(const struct slices *s, uint32_t va, size_t len)
 	return NULL;
 }
 
-static int slice_read(void *ctx, uint32_t va, void *buf, size_t len, enum nm_page_state *state)
+static void slice_walk(void *ctx, uint64_t va, struct nm_walk *out)
 {
-	const uint8_t *p = slice_at(ctx, va, len);
-
-	if (!p) {
-		*state = NM_PAGE_NOT_MAPPED;
-		return -1;
-	}
-	memcpy(buf, p, len);
-	return 0;
+	memset(out, 0, sizeof(*out));
+	out->va = va;
+	out->page_shift = 12;
+	out->state = va <= 0xFFFFFFFFu && slice_at(ctx, (uint32_t)va, 1) ? NM_PAGE_VALID : NM_PAGE_NOT_MAPPED;
 }
 
-static enum nm_page_state slice_probe(void *ctx, uint32_t va, uint32_t *span)
+/* The page as the slices give it: their bytes where they cover it, zeros
+ * elsewhere. */
+static const uint8_t *slice_page(void *ctx, const struct nm_walk *w)
 {
-	*span = 0x1000u - (va & 0xFFFu);
-	return slice_at(ctx, va, 1) ? NM_PAGE_VALID : NM_PAGE_NOT_MAPPED;
+	struct slices *s = ctx;
+	uint64_t start = w->va & ~UINT64_C(0xFFF);
+	const struct { uint64_t at; const struct fuzz_input *in; } map[3] = {
+		{ s->kernel_base, &s->image }, { s->pde_va, &s->pde }, { POOL, &s->pool },
+	};
+
+	memset(s->page, 0, sizeof(s->page));
+	for (int i = 0; i < 3; i++) {
+		uint64_t lo = start > map[i].at ? start : map[i].at;
+		uint64_t hi = start + 4096 < map[i].at + map[i].in->n ? start + 4096 : map[i].at + map[i].in->n;
+
+		if (lo < hi)
+			memcpy(s->page + (lo - start), map[i].in->p + (lo - map[i].at), hi - lo);
+	}
+	return s->page;
 }
 
 static struct fuzz_input take_slice(struct fuzz_input *in, size_t max)
@@ -67,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nm_system_va_clues c;
 	struct nm_va_map *m;
 	struct slices s;
-	struct nm_vmem mem = { slice_read, slice_probe, &s };
+	struct nm_vmem mem = { &s, slice_walk, slice_page, false, 4 };
 	uint8_t flags = fuzz_take_u8(&in);
 	bool pae = flags & 1;
 	const struct nm_self_map *sm = pae ? &nm_mode_x86_pae.self_map : &nm_mode_x86.self_map;

@@ -11,12 +11,14 @@
 
 static void walk_one(nm_xlat *x, uint64_t va)
 {
-	struct nm_walk w, bad;
+	struct nm_walk w;
+	struct nm_vmem mem;
+	enum nm_page_state st;
 	const uint8_t *page;
 	uint8_t buf[0x2010];
 
 	nm_xlat_walk(x, va, &w);
-	if (w.nentries > 3 || w.state >= NM_PAGE_STATE_COUNT)
+	if (w.nentries > NM_MAX_PAGING_LEVELS || w.state >= NM_PAGE_STATE_COUNT)
 		__builtin_trap();
 	(void)nm_page_state_name(w.state);
 	for (unsigned i = 0; i < w.nentries; i++)
@@ -25,7 +27,8 @@ static void walk_one(nm_xlat *x, uint64_t va)
 	if (page)
 		(void)fuzz_touch(page, NM_PAGE_SIZE);
 	/* A read that starts mid-page and spans three pages. */
-	(void)nm_xlat_read(x, va - 8, buf, sizeof(buf), &bad);
+	mem = nm_vmem_from_xlat(x);
+	(void)nm_vmem_read(&mem, va - 8, buf, sizeof(buf), NM_STALE_REFUSE, &st);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

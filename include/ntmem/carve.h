@@ -11,7 +11,7 @@
 
 #include <ntmem/error.h>
 #include <ntmem/pe.h>
-#include <ntmem/xlat.h>
+#include <ntmem/vmem.h>
 
 /* Images above this size are refused: no real driver comes near it, and a
  * forged SizeOfImage (up to 4 GiB) must not drive allocations. */
@@ -30,16 +30,6 @@ enum nm_hole_reason {
 };
 /* "discarded", "paged_out", ...; NULL for NM_REASON_NONE. */
 const char *nm_hole_reason_name(enum nm_hole_reason r);
-
-/* Where the pages come from. walk fills OUT for one VA; bytes returns the
- * 4096 bytes behind a walk (zero-copy: a pointer that lives as long as the
- * source), for readable states and, when it can, for stale pages. */
-struct nm_page_reader {
-	void *ctx;
-	void (*walk)(void *ctx, uint64_t va, struct nm_walk *out);
-	const uint8_t *(*bytes)(void *ctx, const struct nm_walk *walk);
-	bool stale_checked;		/* the PFN database was used to find stale pages */
-};
 
 enum nm_carve_headers {
 	NM_HEADERS_OK,
@@ -87,7 +77,7 @@ struct nm_carve_options {
 /* Carves [base, base+size). Fails only for a size that is 0 or above
  * NM_CARVE_MAX_IMAGE, or a base+size beyond 4 GiB, or no memory; holes are
  * findings. Free with nm_carve_free. */
-int nm_carve_image(const struct nm_page_reader *r, uint32_t base, uint32_t size,
+int nm_carve_image(const struct nm_vmem *r, uint32_t base, uint32_t size,
 		   const struct nm_carve_options *opt, struct nm_carve *out, nm_error *err);
 void nm_carve_free(struct nm_carve *c);
 

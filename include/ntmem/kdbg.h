@@ -54,26 +54,29 @@ enum nm_kdbg_source { NM_KDBG_FROM_HEADER, NM_KDBG_FROM_SCAN, NM_KDBG_FROM_OPTIO
 const char *nm_kdbg_source_name(enum nm_kdbg_source s);	/* "header", "scan", "option" */
 
 struct nm_kdbg {
-	uint32_t va;
+	uint64_t va;
 	uint32_t size;			/* Header.Size */
+	unsigned pointer_size;		/* 4: x86 kernel (32-bit values in the slots); 8: x64 */
 	enum nm_kdbg_source source;
 	uint8_t raw[NM_KDBG_MAX_SIZE];	/* the block as read; bytes past size are zero */
 };
 
-/* A 64-bit slot reduced to the 32-bit value x86 means (see docs/kdbg.md). */
-uint32_t nm_kdbg_slot(const struct nm_kdbg *k, enum nm_kdbg_field f);
+/* A slot's value: the whole 64 bits on x64; on x86 the low dword, the
+ * 32-bit value the kernel meant (see docs/kdbg.md). */
+uint64_t nm_kdbg_slot(const struct nm_kdbg *k, enum nm_kdbg_field f);
 
 /* Reads and validates the block at VA (tag, size, KernBase is an MZ image,
  * PsLoadedModuleList inside the kernel). */
-int nm_kdbg_read(nm_xlat *x, uint32_t va, enum nm_kdbg_source source,
+int nm_kdbg_read(nm_xlat *x, uint64_t va, enum nm_kdbg_source source,
 		 struct nm_kdbg *out, nm_error *err);
 
 /* Scans every physical page of the dump for a block that validates. */
 int nm_kdbg_scan(nm_xlat *x, struct nm_kdbg *out, nm_error *err);
 
-/* The same checks as nm_kdbg_read over any kernel memory; BUILD (0 when
- * unknown) must agree with the block's Size through the version table. */
-int nm_kdbg_validate(const struct nm_vmem *mem, uint32_t va, uint32_t build,
+/* The same checks as nm_kdbg_read over any kernel memory (its pointer
+ * size says x86 or x64); BUILD (0 when unknown) must agree with the
+ * block's Size through the version table. */
+int nm_kdbg_validate(const struct nm_vmem *mem, uint64_t va, uint32_t build,
 		     enum nm_kdbg_source source, struct nm_kdbg *out, nm_error *err);
 
 /* nm_kdbg_scan, with the build's Size check. */

@@ -19,7 +19,7 @@ struct nm_kernel_options {
 	bool has_dtb;
 	uint64_t dtb;		/* --dtb */
 	bool has_kdbg;
-	uint32_t kdbg_va;	/* --kdbg */
+	uint64_t kdbg_va;	/* --kdbg */
 };
 
 struct nm_kernel {
@@ -33,7 +33,7 @@ struct nm_kernel {
 	bool has_pfn_database;
 	uint32_t pfn_database;		/* value of MmPfnDatabase: VA of the MMPFN array */
 	uint64_t pfn_count;		/* entries the database holds (MmHighestPhysicalPage + 1) */
-	uint32_t kernel_base;
+	uint64_t kernel_base;
 	const struct nm_paging_mode *mode;	/* the walks' paging mode */
 	struct nm_swpte_bases bases;	/* as given to the translator */
 	uint64_t dtb;			/* the page-table root in use */
@@ -53,23 +53,14 @@ void nm_kernel_close(struct nm_kernel *k);
  * PteAddress does not point back at the PTE that maps it is NM_PAGE_STALE. */
 void nm_kernel_walk(struct nm_kernel *k, uint64_t va, struct nm_walk *out);
 
-/* Reads a 32-bit kernel variable; 0 on success, else -1 with *state saying
- * why the page could not be read. */
-int nm_kernel_read_u32(struct nm_kernel *k, uint32_t va, uint32_t *value,
-		       enum nm_page_state *state);
-
-/* LEN bytes of kernel VA, page by page through nm_kernel_walk (a stale page
- * is not read); 0 or -1 with *state naming the first unreadable page. */
-int nm_kernel_read(struct nm_kernel *k, uint32_t va, void *buf, size_t len,
-		   enum nm_page_state *state);
-
 /* The MMPFN layout of this kernel: the version row for its PTE size. */
 const struct nm_mmpfn_layout *nm_kernel_mmpfn(const struct nm_kernel *k);
 
 /* The self-map of the walked address space. */
 const struct nm_self_map *nm_kernel_self_map(const struct nm_kernel *k);
 
-/* The kernel view as memory for the kernel-layer walkers (vmem.h). */
+/* The kernel view as memory (vmem.h): walks through nm_kernel_walk, so
+ * stale pages are marked when the PFN database is known. */
 struct nm_vmem nm_kernel_vmem(struct nm_kernel *k);
 
 #endif

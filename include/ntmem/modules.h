@@ -10,8 +10,9 @@
 #define NM_MAX_MODULES 4096
 
 struct nm_module {
-	uint32_t entry_va;		/* VA of the LDR entry */
-	uint32_t base, size, entry_point;
+	uint64_t entry_va;		/* VA of the LDR entry */
+	uint64_t base, entry_point;
+	uint32_t size;
 	/* BaseDllName as UTF-8; when its page cannot be read, the last component
 	 * of FullDllName (name_from_path), so that the module has one name in
 	 * every output; NULL when neither can be read. */
@@ -32,9 +33,10 @@ struct nm_module_list {
 int nm_modules_read(struct nm_kernel *k, struct nm_module_list *out, nm_error *err);
 
 /* The walk itself over any kernel memory, from the list head at HEAD (the
- * address PsLoadedModuleList names). Returns -1 only when memory runs out;
+ * address PsLoadedModuleList names), with the x86 or x64 entry layout as
+ * the memory's pointer size says. Returns -1 only when memory runs out;
  * everything the list lacks is out->incomplete with a stop_reason. */
-int nm_modules_walk(const struct nm_vmem *mem, uint32_t head, struct nm_module_list *out,
+int nm_modules_walk(const struct nm_vmem *mem, uint64_t head, struct nm_module_list *out,
 		    nm_error *err);
 
 /* UTF-16LE (LEN bytes, odd last byte ignored) to NUL-terminated UTF-8 in a

@@ -32,6 +32,7 @@ struct nm_swpte_bases {
 	uint64_t proto_base;
 	uint64_t subsection_base;	/* MmSubsectionBase */
 	uint64_t nonpaged_pool_end;	/* MmNonPagedPoolEnd */
+	uint64_t invalid_pte_mask;	/* x64/PAE Windows 10 17763+: MiState.Hardware.InvalidPteMask */
 };
 
 /* What an invalid (Valid bit clear) PTE says, decoded the Windows way. */
@@ -85,6 +86,7 @@ struct nm_paging_mode {
 	uint64_t max_root;		/* highest root address the mode can load */
 	int addrxlat_pte_format;	/* addrxlat_pte_format_t */
 	struct nm_self_map self_map;	/* x86: the fixed one; x64: the default before 1607 */
+	bool self_map_in_root;		/* the root table names its own self-map entry (x64) */
 	nm_swpte_decoder *decode_swpte;
 };
 

@@ -18,17 +18,6 @@
 #include <ntmem/va_map.h>
 #include <ntmem/xlat.h>
 
-/* How the resolver reads memory. */
-struct nm_memory_view {
-	void *ctx;
-	void (*walk)(void *ctx, uint64_t va, struct nm_walk *out);
-	/* The 4096 bytes of the page WALK found, or NULL when unreadable. */
-	const uint8_t *(*page_bytes)(void *ctx, const struct nm_walk *walk);
-};
-
-/* The kernel's view (nm_kernel_walk: page walk + PFN database check). */
-struct nm_memory_view nm_kernel_memory_view(struct nm_kernel *k);
-
 struct nm_resolved {
 	uint64_t va;
 	struct nm_walk walk;			/* state, pa, paging entries */
@@ -52,13 +41,13 @@ bool nm_resolved_is_discarded(const struct nm_resolved *r);
 struct nm_module_headers;
 
 struct nm_resolver {
-	struct nm_memory_view mem;
+	struct nm_vmem mem;		/* stale pages are refused */
 	const struct nm_module_list *modules;	/* may be NULL (module list unreadable) */
 	const struct nm_va_map *pools;	/* may be NULL */
 	struct nm_module_headers **headers;	/* one slot per module, parsed on first use */
 };
 
-int nm_resolver_init(struct nm_resolver *r, const struct nm_memory_view *mem,
+int nm_resolver_init(struct nm_resolver *r, const struct nm_vmem *mem,
 		     const struct nm_module_list *modules, const struct nm_va_map *pools,
 		     nm_error *err);
 void nm_resolver_free(struct nm_resolver *r);

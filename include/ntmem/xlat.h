@@ -64,20 +64,19 @@ void nm_xlat_walk(nm_xlat *x, uint64_t va, struct nm_walk *out);
  * demand_zero; NULL otherwise. */
 const uint8_t *nm_xlat_page_bytes(const nm_xlat *x, const struct nm_walk *walk);
 
-/* Convenience: reads LEN bytes of kernel VA into BUF. Returns 0 when every
- * page was readable; otherwise -1, with *first_bad (if not NULL) set to the
- * walk of the first page that was not. */
-int nm_xlat_read(nm_xlat *x, uint64_t va, void *buf, size_t len,
-		 struct nm_walk *first_bad);
-
 const nm_source *nm_xlat_source(const nm_xlat *x);
 const struct nm_paging_mode *nm_xlat_mode(const nm_xlat *x);
 
-/* The self-map of the translated address space (x86: the mode's fixed one). */
+/* The self-map of the translated address space (x86: the mode's fixed one;
+ * x64: the PML4 entry in the kernel half that points at the PML4 itself). */
 const struct nm_self_map *nm_xlat_self_map(const nm_xlat *x);
+/* Where it came from: "fixed" (x86), "pml4" (found in the root table) or
+ * "default" (x64 root with no self-referencing entry: index 0x1ED assumed). */
+const char *nm_xlat_self_map_origin(const nm_xlat *x);
 
-/* The paging mode a walk from DTB uses on this dump: PAE or not as
- * nm_source_pae_for_dtb says; NULL for a machine ntmem cannot walk yet. */
+/* The paging mode a walk from DTB uses on this dump: x64 for 64-bit
+ * headers, else PAE or not as nm_source_pae_for_dtb says; NULL for a
+ * machine ntmem cannot walk. */
 const struct nm_paging_mode *nm_paging_mode_for_dump(const struct nm_dump_facts *f, uint64_t dtb);
 
 #endif

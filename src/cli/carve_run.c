@@ -28,29 +28,6 @@
 /* Modified ranges kept per module for the report (the count is exact). */
 #define MAX_MODIFIED_KEPT 4096
 
-static void walk_kernel(void *ctx, uint64_t va, struct nm_walk *out)
-{
-	nm_kernel_walk(ctx, va, out);
-}
-
-/* A stale page's bytes exist (they belong to another page now): they are
- * served so that --keep-stale can write them. */
-static const uint8_t *kernel_page_bytes(void *ctx, const struct nm_walk *w)
-{
-	struct nm_kernel *k = ctx;
-
-	if (w->state == NM_PAGE_STALE)
-		return w->has_pa ? nm_source_page(k->src, w->pa >> NM_PAGE_SHIFT) : NULL;
-	return nm_xlat_page_bytes(k->xlat, w);
-}
-
-struct nm_page_reader carve_kernel_reader(struct nm_kernel *k)
-{
-	struct nm_page_reader r = { k, walk_kernel, kernel_page_bytes, k->has_pfn_database };
-
-	return r;
-}
-
 struct carve_target *carve_all_targets(const struct nm_module_list *l, unsigned *n)
 {
 	struct carve_target *t = calloc(l->count ? l->count : 1, sizeof(*t));
@@ -290,13 +267,13 @@ static void name_module(struct carve_module *m, const struct carve_target *t)
 }
 
 static int carve_one(const struct cli *c, const struct carve_request *req, struct carve_module *m,
-		     const struct nm_page_reader *r, int dirfd, int cmpfd)
+		     const struct nm_vmem *r, int dirfd, int cmpfd)
 {
 	struct nm_carve_options opt = { req->keep_stale };
 
 	if (nm_carve_image(r, m->target.base, m->target.size, &opt, &m->cv, &m->error) != 0 ||
 	    (dirfd >= 0 && write_files(req, dirfd, m, &m->error) != 0)) {
-		fprintf(stderr, "ntmem: %s: %s@0x%x: %s: %s\n", c->dump_path, m->display_name, m->target.base,
+		fprintf(stderr, "ntmem: %s: %s@0x%x: %s: %s\n", c->dump_path, m->display_name, (unsigned)m->target.base,
 			m->error.what, m->error.why);
 		nm_carve_free(&m->cv);
 		return -1;
@@ -326,7 +303,7 @@ static int open_compare_dir(const struct carve_request *req)
 int carve_targets(const struct cli *c, struct nm_kernel *k, const struct carve_request *req,
 		  const struct carve_target *targets, unsigned ntargets, struct carve_result *result)
 {
-	struct nm_page_reader r = carve_kernel_reader(k);
+	struct nm_vmem r = nm_kernel_vmem(k);
 	nm_error err = { { 0 }, { 0 } };
 	struct progress progress;
 	uint64_t image_bytes = 0;
@@ -335,6 +312,10 @@ int carve_targets(const struct cli *c, struct nm_kernel *k, const struct carve_r
 	memset(result, 0, sizeof(*result));
 	result->out_dir = req->out_dir;
 	result->stale_checked = r.stale_checked;
+	if (nm_vmem_pointer_size(&r) == 8) {
+		nm_fail(&err, "carve", "x64 (PE32+) images are not carved yet (x86 only)");
+		return cli_fail_input(c, &err);
+	}
 	if (req->out_dir && nm_outdir_open(req->out_dir, &dirfd, &err) != 0)
 		return cli_fail_usage("-o %s: %s", err.what, err.why);
 	cmpfd = open_compare_dir(req);

@@ -83,7 +83,6 @@ int carve_targets(const struct cli *c, struct nm_kernel *k, const struct carve_r
 void carve_result_free(struct carve_result *r);
 
 /* The page source of a kernel view (nm_kernel_walk + page bytes). */
-struct nm_page_reader carve_kernel_reader(struct nm_kernel *k);
 
 /* Every module of the list as targets (caller frees the array). */
 struct carve_target *carve_all_targets(const struct nm_module_list *l, unsigned *n);

@@ -79,7 +79,7 @@ static void print_text(const struct nm_kernel *k, const struct nm_module_list *l
 			snprintf(name, sizeof(name), "%s", mod->name);
 		else
 			snprintf(name, sizeof(name), "<%s>", nm_page_state_name(mod->name_state));
-		printf("%08x %08llx %08x %-24s ", mod->base, (unsigned long long)mod->base + mod->size,
+		printf("%08llx %08llx %08x %-24s ", (unsigned long long)mod->base, (unsigned long long)mod->base + mod->size,
 		       mod->size, region_of(m, mod->base));
 		print_field(name, 20);
 		putchar(' ');

@@ -279,6 +279,16 @@ int cmd_pools(const struct cli *c)
 
 	if (rc != CLI_EXIT_OK)
 		return rc;
+	if (k.mode->va_bits > 32) {
+		nm_error e;
+
+		nm_fail(&e, "pools", "the x64 kernel address-space map is not derived yet (x86 only)");
+		rc = cli_fail_input(c, &e);
+		nm_kernel_close(&k);
+		nm_source_close(src);
+		free(m);
+		return rc;
+	}
 	if (c->json)
 		print_json(c, &k, m);
 	else

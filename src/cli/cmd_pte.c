@@ -11,9 +11,18 @@ static int parse_vas(const struct cli *c, uint64_t *vas)
 	for (int i = 0; i < c->argc; i++) {
 		if (cli_parse_number(c->argv[i], &vas[i]) != 0)
 			return cli_fail_usage("pte: '%s' is not a number", c->argv[i]);
-		if (vas[i] > 0xFFFFFFFFu)
-			return cli_fail_usage("pte: %s is not a 32-bit address", c->argv[i]);
 	}
+	return CLI_EXIT_OK;
+}
+
+/* Each VA must be an address of the dump's paging mode (x86: 32 bits;
+ * x64: canonical). */
+static int check_vas(const struct cli *c, const struct nm_paging_mode *mode, const uint64_t *vas)
+{
+	for (int i = 0; i < c->argc; i++)
+		if (!nm_mode_va_canonical(mode, vas[i]))
+			return cli_fail_usage("pte: %s is not an address of this %s dump%s", c->argv[i],
+					      mode->name, mode->va_bits == 32 ? " (not a 32-bit address)" : "");
 	return CLI_EXIT_OK;
 }
 
@@ -43,6 +52,11 @@ int cmd_pte(const struct cli *c)
 	rc = cli_open_memory(c, &m);
 	if (rc != CLI_EXIT_OK)
 		return rc;
+	rc = check_vas(c, m.kernel.mode, vas);
+	if (rc != CLI_EXIT_OK) {
+		cli_close_memory(&m);
+		return rc;
+	}
 	if (c->json) {
 		doc = cli_json_document(c);
 		results = json_array();

@@ -36,9 +36,8 @@ static int parse_args(const struct cli *c, struct read_args *a)
 		return cli_fail_usage("read: VA '%s' is not a number", pos[0]);
 	if (cli_parse_number(pos[1], &a->len) != 0)
 		return cli_fail_usage("read: LEN '%s' is not a number", pos[1]);
-	if (a->va > 0xFFFFFFFFu || a->len > 0x100000000u - a->va)
-		return cli_fail_usage("read: 0x%llx + %llu leaves the 32-bit address space",
-				      (unsigned long long)a->va, (unsigned long long)a->len);
+	if (a->len > 0x100000000u)
+		return cli_fail_usage("read: LEN %llu is above 4 GiB", (unsigned long long)a->len);
 	if (c->json && !a->out_path && a->len > JSON_DATA_MAX)
 		return cli_fail_usage("read: more than %u bytes in JSON: use -o FILE", JSON_DATA_MAX);
 	return CLI_EXIT_OK;
@@ -139,26 +138,25 @@ static void emit(struct read_state *st, uint64_t va, const uint8_t *bytes, size_
 	}
 }
 
+static int read_chunk(void *ctx, uint64_t va, const struct nm_walk *w, const uint8_t *bytes, size_t len)
+{
+	struct read_state *st = ctx;
+
+	if (bytes)
+		st->readable_bytes += len;
+	else
+		name_unreadable(st, w, va, len);
+	emit(st, va, bytes, len);
+	return 0;
+}
+
+/* Every page of the range, readable or not, through the one page loop
+ * (vmem.h); a stale page is not read. */
 static void read_range(struct cli_memory *m, const struct read_args *a, struct read_state *st)
 {
-	uint64_t va = a->va, left = a->len;
+	struct nm_vmem mem = nm_kernel_vmem(&m->kernel);
 
-	while (left) {
-		uint64_t off = va & (NM_PAGE_SIZE - 1);
-		size_t chunk = NM_PAGE_SIZE - off < left ? NM_PAGE_SIZE - off : left;
-		struct nm_walk w;
-		const uint8_t *page;
-
-		cli_memory_walk(m, va, &w);
-		page = nm_walk_readable(&w) ? nm_xlat_page_bytes(m->xlat, &w) : NULL;
-		if (page)
-			st->readable_bytes += chunk;
-		else
-			name_unreadable(st, &w, va, chunk);
-		emit(st, va, page ? page + off : NULL, chunk);
-		va += chunk;
-		left -= chunk;
-	}
+	nm_vmem_for_each_chunk(&mem, a->va, a->len, NM_STALE_REFUSE, read_chunk, st);
 	hexdump_flush(&st->hex);
 }
 
@@ -203,6 +201,16 @@ int cmd_read(const struct cli *c)
 	rc = cli_open_memory(c, &m);
 	if (rc != CLI_EXIT_OK)
 		return rc;
+	/* The whole range lies in the dump's address space: below 4 GiB on
+	 * x86, in one canonical half on x64. */
+	if (a.len > 0 && (!nm_mode_va_canonical(m.kernel.mode, a.va) || a.va + (a.len - 1) < a.va ||
+			  !nm_mode_va_canonical(m.kernel.mode, a.va + (a.len - 1)) ||
+			  ((a.va ^ (a.va + (a.len - 1))) >> 63) != 0)) {
+		rc = cli_fail_usage("read: 0x%llx + %llu leaves the %s address space",
+				    (unsigned long long)a.va, (unsigned long long)a.len,
+				    m.kernel.mode->va_bits == 32 ? "32-bit" : m.kernel.mode->name);
+		goto out;
+	}
 	if (a.out_path && (rc = open_output(c, a.out_path, &st.fd)) != CLI_EXIT_OK)
 		goto out;
 	if (c->json) {

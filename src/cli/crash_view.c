@@ -35,7 +35,7 @@ static void load_pools(const struct cli *c, struct crash_view *v)
 int crash_view_open(const struct cli *c, struct crash_view *v)
 {
 	nm_error err = { { 0 }, { 0 } };
-	struct nm_memory_view mem;
+	struct nm_vmem mem;
 	int rc;
 
 	memset(v, 0, sizeof(*v));
@@ -49,7 +49,7 @@ int crash_view_open(const struct cli *c, struct crash_view *v)
 	} else {
 		v->partial = true;
 	}
-	mem = nm_kernel_memory_view(&v->kernel);
+	mem = nm_kernel_vmem(&v->kernel);
 	if (nm_resolver_init(&v->resolver, &mem, v->has_modules ? &v->modules : NULL,
 			     v->has_pools ? &v->pools : NULL, &err) != 0) {
 		crash_view_close(v);

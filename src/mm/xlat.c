@@ -42,6 +42,7 @@ struct nm_xlat {
 	struct nm_xlat_config cfg;
 	const struct nm_paging_mode *mode;
 	struct nm_self_map self_map;
+	const char *self_map_origin;
 	unsigned region_shift;	/* the PDE level's shift */
 	addrxlat_ctx_t *ctx;
 	addrxlat_meth_t meth;
@@ -106,6 +107,31 @@ static void set_method(struct nm_xlat *x)
 		p->pf.fieldsz[1 + i] = (unsigned short)m->levels[m->nlevels - 1 - i].bits;
 }
 
+/* x64: the self-map is the kernel-half PML4 entry whose frame is the PML4's
+ * own (Windows 10 1607 and later pick it at random at boot). */
+static void find_self_map(struct nm_xlat *x)
+{
+	uint64_t root = root_of(&x->cfg);
+	const uint8_t *table = nm_source_page(x->src, root >> NM_PAGE_SHIFT);
+	const struct nm_paging_level_shape *top = &x->mode->levels[0];
+	unsigned n = 1u << top->bits;
+
+	x->self_map = x->mode->self_map;
+	x->self_map_origin = "fixed";
+	if (!x->mode->self_map_in_root)
+		return;
+	x->self_map_origin = "default";
+	for (unsigned i = n / 2; table && i < n; i++) {
+		uint64_t e = nm_mode_load_entry(x->mode, table + i * x->mode->entry_size);
+
+		if ((e & NM_PTE_VALID) && (e & x->mode->frame_mask) == (root & x->mode->frame_mask)) {
+			x->self_map = nm_self_map_x64(i);
+			x->self_map_origin = "pml4";
+			return;
+		}
+	}
+}
+
 static int check_config(const nm_source *src, const struct nm_xlat_config *cfg, nm_error *err)
 {
 	uint64_t root = root_of(cfg);
@@ -137,7 +163,7 @@ int nm_xlat_new(const nm_source *src, const struct nm_xlat_config *cfg,
 	x->src = src;
 	x->cfg = *cfg;
 	x->mode = cfg->mode;
-	x->self_map = cfg->mode->self_map;
+	find_self_map(x);
 	x->region_shift = nm_mode_level(cfg->mode, NM_LEVEL_PDE)->shift;
 	x->regions = calloc(REGIONS, sizeof(*x->regions));
 	x->ctx = addrxlat_ctx_new();
@@ -185,10 +211,17 @@ const struct nm_self_map *nm_xlat_self_map(const nm_xlat *x)
 	return &x->self_map;
 }
 
+const char *nm_xlat_self_map_origin(const nm_xlat *x)
+{
+	return x->self_map_origin;
+}
+
 const struct nm_paging_mode *nm_paging_mode_for_dump(const struct nm_dump_facts *f, uint64_t dtb)
 {
+	if (f->arch == NM_ARCH_X64)
+		return &nm_mode_x64;
 	if (f->arch != NM_ARCH_X86)
-		return NULL;	/* x64 walks: issue 13 step 3 */
+		return NULL;
 	return nm_source_pae_for_dtb(f, dtb) ? &nm_mode_x86_pae : &nm_mode_x86;
 }
 
@@ -529,32 +562,4 @@ const uint8_t *nm_xlat_page_bytes(const nm_xlat *x, const struct nm_walk *walk)
 	if ((s == NM_PAGE_VALID || s == NM_PAGE_TRANSITION) && walk->has_pa)
 		return nm_source_page(x->src, walk->pa >> NM_PAGE_SHIFT);
 	return NULL;
-}
-
-int nm_xlat_read(nm_xlat *x, uint64_t va, void *buf, size_t len, struct nm_walk *first_bad)
-{
-	uint8_t *dst = buf;
-	int rc = 0;
-
-	while (len) {
-		uint64_t off = va & (NM_PAGE_SIZE - 1);
-		size_t chunk = NM_PAGE_SIZE - off < len ? NM_PAGE_SIZE - off : len;
-		struct nm_walk w;
-		const uint8_t *page;
-
-		nm_xlat_walk(x, va, &w);
-		page = nm_xlat_page_bytes(x, &w);
-		if (page) {
-			memcpy(dst, page + off, chunk);
-		} else {
-			memset(dst, 0, chunk);
-			if (rc == 0 && first_bad)
-				*first_bad = w;
-			rc = -1;
-		}
-		dst += chunk;
-		va += chunk;
-		len -= chunk;
-	}
-	return rc;
 }

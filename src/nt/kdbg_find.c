@@ -27,20 +27,29 @@ struct scan {
 	uint64_t pages;
 };
 
-/* The eight zero bytes before the tag are the upper halves of the 64-bit
- * list links, which a 32-bit kernel never writes. */
-static bool signature_ok(const uint8_t *hdr, uint32_t build)
+/* x86: the eight zero bytes before the tag are the upper halves of the
+ * 64-bit list links, which a 32-bit kernel never writes. x64: the links
+ * are two kernel-half (canonical upper) addresses. */
+static bool links_ok(const uint8_t *hdr, unsigned ptr)
 {
 	static const uint8_t zero[8];
+
+	if (ptr == 4)
+		return memcmp(hdr + 8, zero, 8) == 0;
+	return nm_le64(hdr) >= UINT64_C(0xFFFF800000000000) && nm_le64(hdr + 8) >= UINT64_C(0xFFFF800000000000);
+}
+
+static bool signature_ok(const uint8_t *hdr, uint32_t build, unsigned ptr)
+{
 	uint32_t size = nm_le32(hdr + 0x14);
 	const struct nm_version *v = nm_version_for_kdbg_size(size);
 
-	if (memcmp(hdr + 8, zero, 8) != 0 || !v)
+	if (!links_ok(hdr, ptr) || !v)
 		return false;
 	return build == 0 || nm_version_for_build(build)->kdbg_size == size;
 }
 
-static bool maps_to(nm_xlat *x, uint32_t va, uint64_t pa)
+static bool maps_to(nm_xlat *x, uint64_t va, uint64_t pa)
 {
 	struct nm_walk w;
 
@@ -49,18 +58,19 @@ static bool maps_to(nm_xlat *x, uint32_t va, uint64_t pa)
 }
 
 /* Tries the VAs the list head at HEAD names for the block at BLOCK_PA. */
-static int try_head(struct scan *s, uint32_t head, uint64_t block_pa)
+static int try_head(struct scan *s, uint64_t head, uint64_t block_pa)
 {
-	uint8_t links[8];
+	unsigned ptr = nm_vmem_pointer_size(&s->mem);
+	uint8_t links[16];
 	enum nm_page_state st;
 
-	if (nm_vmem_read(&s->mem, head, links, sizeof(links), &st) != 0) {
-		nm_fail(&s->last, "kdbg", "list head 0x%08x of the block at PA 0x%llx is unreadable (%s)",
-			head, (unsigned long long)block_pa, nm_page_state_name(st));
+	if (nm_vmem_read(&s->mem, head, links, 2 * ptr, NM_STALE_REFUSE, &st) != 0) {
+		nm_fail(&s->last, "kdbg", "list head 0x%08llx of the block at PA 0x%llx is unreadable (%s)",
+			(unsigned long long)head, (unsigned long long)block_pa, nm_page_state_name(st));
 		return -1;
 	}
-	for (int i = 0; i < 2; i++) {
-		uint32_t va = nm_le32(links + 4 * i);
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t va = ptr == 8 ? nm_le64(links + 8 * i) : nm_le32(links + 4 * i);
 
 		if (!maps_to(s->x, va, block_pa))
 			continue;
@@ -75,7 +85,9 @@ static int try_head(struct scan *s, uint32_t head, uint64_t block_pa)
 
 static int try_candidate(struct scan *s, uint64_t block_pa, const uint8_t *hdr)
 {
-	uint32_t flink = nm_le32(hdr), blink = nm_le32(hdr + 4);
+	unsigned ptr = nm_vmem_pointer_size(&s->mem);
+	uint64_t flink = ptr == 8 ? nm_le64(hdr) : nm_le32(hdr);
+	uint64_t blink = ptr == 8 ? nm_le64(hdr + 8) : nm_le32(hdr + 4);
 
 	s->last.what[0] = '\0';
 	if (try_head(s, flink, block_pa) == 0)
@@ -167,7 +179,7 @@ static int visit_page(void *ctx, uint64_t pfn, const uint8_t *page)
 		/* The header may begin in the previous page. */
 		if (nm_source_read_pa(s->src, tag_pa - 0x10, hdr, sizeof(hdr)) != 0)
 			continue;
-		if (!signature_ok(hdr, s->build))
+		if (!signature_ok(hdr, s->build, nm_vmem_pointer_size(&s->mem)))
 			continue;
 		if (++s->candidates > NM_KDBG_MAX_CANDIDATES)
 			return 2;
@@ -177,7 +189,7 @@ static int visit_page(void *ctx, uint64_t pfn, const uint8_t *page)
 	return 0;
 }
 
-int nm_kdbg_read(nm_xlat *x, uint32_t va, enum nm_kdbg_source source,
+int nm_kdbg_read(nm_xlat *x, uint64_t va, enum nm_kdbg_source source,
 		 struct nm_kdbg *out, nm_error *err)
 {
 	struct nm_vmem mem = nm_vmem_from_xlat(x);

@@ -9,9 +9,10 @@
 
 static int refuse_unusable(const struct nm_dump_facts *f, nm_error *err)
 {
-	if (f->arch != NM_ARCH_X86)
+	if (f->arch != NM_ARCH_X86 && f->arch != NM_ARCH_X64)
 		return nm_fail(err, "header.MachineImageType",
-			       "64-bit dumps are recognised but not analysed (x86 only)");
+			       "%s dumps are recognised but their page tables are not walked (x86 and x64 only)",
+			       nm_arch_name(f->arch));
 	switch (f->type) {
 	case NM_DUMP_TRIAGE:
 		return nm_fail(err, "header.DumpType",
@@ -57,18 +58,21 @@ static void find_kdbg(struct nm_kernel *k, const struct nm_kernel_options *opt,
 		if (nm_kdbg_validate(&mem, opt->kdbg_va, k->build, NM_KDBG_FROM_OPTION, &k->kdbg, &e) == 0)
 			k->has_kdbg = true;
 		else
-			nm_fail(&k->kdbg_error, "--kdbg", "0x%08x: %s: %s", opt->kdbg_va, e.what, e.why);
+			nm_fail(&k->kdbg_error, "--kdbg", "0x%08llx: %s: %s", (unsigned long long)opt->kdbg_va,
+				e.what, e.why);
 		return;
 	}
 	if (!(opt && opt->has_kdbg) && f->kdbg_va != 0) {
-		if (f->kdbg_va <= 0xFFFFFFFFu &&
-		    nm_kdbg_validate(&mem, (uint32_t)f->kdbg_va, k->build, NM_KDBG_FROM_HEADER,
-				     &k->kdbg, &e) == 0) {
+		bool fits = nm_mode_va_canonical(k->mode, f->kdbg_va);
+
+		if (fits && nm_kdbg_validate(&mem, f->kdbg_va, k->build, NM_KDBG_FROM_HEADER,
+					     &k->kdbg, &e) == 0) {
 			k->has_kdbg = true;
 			return;
 		}
-		if (f->kdbg_va > 0xFFFFFFFFu)
-			nm_fail(&e, "header.KdDebuggerDataBlock", "not a 32-bit address");
+		if (!fits)
+			nm_fail(&e, "header.KdDebuggerDataBlock", "not an address of this %s kernel",
+				k->mode->name);
 		snprintf(header_why, sizeof(header_why), "0x%llx: %s: %s",
 			 (unsigned long long)f->kdbg_va, e.what, e.why);
 	}
@@ -86,19 +90,28 @@ static void find_kdbg(struct nm_kernel *k, const struct nm_kernel_options *opt,
 	kdbg_missing(k, header_why, &e);
 }
 
-/* Reads the kernel variable whose address the KDBG slot F holds. */
+/* Reads the 32-bit kernel variable whose address the KDBG slot F holds. */
 static int kdbg_variable(struct nm_kernel *k, enum nm_kdbg_field f, uint32_t *value)
 {
 	struct nm_vmem mem = nm_vmem_from_xlat(k->xlat);
-	uint32_t addr = nm_kdbg_slot(&k->kdbg, f);
+	uint64_t addr = nm_kdbg_slot(&k->kdbg, f);
 
 	return addr ? nm_vmem_u32(&mem, addr, value, NULL) : -1;
+}
+
+/* The MMPFN layouts and decode bases of the version table are x86's: an
+ * x64 kernel gets neither the stale check nor the XP decode bases. */
+static bool x86_kernel(const struct nm_kernel *k)
+{
+	return k->mode->va_bits == 32;
 }
 
 static void find_pfn_database(struct nm_kernel *k)
 {
 	uint32_t db, highest, size;
 
+	if (!x86_kernel(k))
+		return;
 	if (kdbg_variable(k, NM_KDBG_MM_PFN_DATABASE, &db) != 0 || db < 0x80000000u)
 		return;
 	size = nm_kernel_mmpfn(k)->entry_size;
@@ -119,6 +132,8 @@ static void set_decode_bases(struct nm_kernel *k)
 {
 	uint32_t v;
 
+	if (!x86_kernel(k))
+		return;
 	if (k->version->pte_layout == NM_PTE_LAYOUT_XP &&
 	    kdbg_variable(k, NM_KDBG_MM_PAGED_POOL_START, &v) == 0)
 		k->bases.proto_base = v;
@@ -296,72 +311,26 @@ void nm_kernel_walk(struct nm_kernel *k, uint64_t va, struct nm_walk *out)
 		out->state = NM_PAGE_STALE;
 }
 
-int nm_kernel_read(struct nm_kernel *k, uint32_t va, void *buf, size_t len,
-		   enum nm_page_state *state)
+static void kernel_walk(void *ctx, uint64_t va, struct nm_walk *out)
 {
-	uint8_t *dst = buf;
-	uint64_t at = va;
-
-	if (len > 0 && at + len - 1 > 0xFFFFFFFFu) {
-		*state = NM_PAGE_NOT_MAPPED;
-		return -1;
-	}
-	while (len > 0) {
-		struct nm_walk w;
-		const uint8_t *page;
-		size_t off = (size_t)(at & (NM_PAGE_SIZE - 1));
-		size_t n = NM_PAGE_SIZE - off < len ? NM_PAGE_SIZE - off : len;
-
-		nm_kernel_walk(k, at, &w);
-		page = w.state == NM_PAGE_STALE ? NULL : nm_xlat_page_bytes(k->xlat, &w);
-		if (!page) {
-			*state = w.state;
-			return -1;
-		}
-		memcpy(dst, page + off, n);
-		dst += n;
-		at += n;
-		len -= n;
-	}
-	return 0;
+	nm_kernel_walk(ctx, va, out);
 }
 
-int nm_kernel_read_u32(struct nm_kernel *k, uint32_t va, uint32_t *value,
-		       enum nm_page_state *state)
+/* A stale page's frame still holds bytes (another page's now): they are
+ * given only to a reader whose policy keeps stale pages. */
+static const uint8_t *kernel_page(void *ctx, const struct nm_walk *w)
 {
-	uint8_t b[4];
-	enum nm_page_state st = NM_PAGE_VALID;
+	const struct nm_kernel *k = ctx;
 
-	if (nm_kernel_read(k, va, b, sizeof(b), &st) != 0) {
-		if (state)
-			*state = st;
-		return -1;
-	}
-	*value = (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) |
-		 ((uint32_t)b[3] << 24);
-	if (state)
-		*state = NM_PAGE_VALID;
-	return 0;
-}
-
-static int kernel_vmem_read(void *ctx, uint32_t va, void *buf, size_t len,
-			    enum nm_page_state *state)
-{
-	return nm_kernel_read(ctx, va, buf, len, state);
-}
-
-static enum nm_page_state kernel_vmem_probe(void *ctx, uint32_t va, uint32_t *span)
-{
-	struct nm_walk w;
-
-	nm_kernel_walk(ctx, va, &w);
-	*span = nm_walk_span(&w);
-	return w.state;
+	if (w->state == NM_PAGE_STALE)
+		return w->has_pa ? nm_source_page(k->src, w->pa >> NM_PAGE_SHIFT) : NULL;
+	return nm_xlat_page_bytes(k->xlat, w);
 }
 
 struct nm_vmem nm_kernel_vmem(struct nm_kernel *k)
 {
-	struct nm_vmem m = { kernel_vmem_read, kernel_vmem_probe, k };
+	struct nm_vmem m = { k, kernel_walk, kernel_page, k->has_pfn_database,
+			     nm_mode_pointer_size(k->mode) };
 
 	return m;
 }

@@ -6,6 +6,7 @@
 
 #include <ntmem/bytes.h>
 #include <ntmem/memory_facts.h>
+#include <ntmem/vmem.h>
 
 #define KUSER_SYSTEM_TIME 0x014		/* KSYSTEM_TIME: LowPart, High1Time, High2Time */
 #define KUSER_NT_MAJOR 0x26C
@@ -13,9 +14,10 @@
 
 static int kread(struct nm_kernel *k, uint32_t va, void *buf, size_t len)
 {
+	struct nm_vmem mem = nm_kernel_vmem(k);
 	enum nm_page_state state;
 
-	return nm_kernel_read(k, va, buf, len, &state);
+	return nm_vmem_read(&mem, va, buf, len, NM_STALE_REFUSE, &state);
 }
 
 static void read_build(struct nm_kernel *k, struct nm_memory_facts *out)

@@ -26,7 +26,7 @@ int nm_pfn_read(struct nm_kernel *k, uint64_t pfn, struct nm_pfn_entry *out)
 	out->entry_address = (uint32_t)addr;
 	/* Not through nm_kernel_walk: the stale check itself calls this. */
 	mem = nm_vmem_from_xlat(k->xlat);
-	if (nm_vmem_read(&mem, (uint32_t)addr, entry, layout->entry_size, &st) != 0) {
+	if (nm_vmem_read(&mem, (uint32_t)addr, entry, layout->entry_size, NM_STALE_REFUSE, &st) != 0) {
 		out->entry_state = st;
 		return -1;
 	}

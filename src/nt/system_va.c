@@ -232,7 +232,7 @@ static bool read_chunk(const struct nm_vmem *mem, uint32_t va, uint8_t *buf, uin
 
 		if (n > len - off)
 			n = len - off;
-		if (nm_vmem_read(mem, va + off, buf + off, n, &st) != 0)
+		if (nm_vmem_read(mem, va + off, buf + off, n, NM_STALE_REFUSE, &st) != 0)
 			memset(buf + off, 0xFF, n);
 		else if (off < starts)
 			readable = true;
@@ -310,9 +310,9 @@ static void scan_for_pointer(struct candidates *k, const struct nm_vmem *mem, co
 		    (uint64_t)p + n > 0x100000000ull)
 			continue;
 		k->probes++;
-		if (nm_vmem_read(mem, p + kernel_index, &t, 1, &st) != 0 || t != TYPE_BOOT_LOADED)
+		if (nm_vmem_read(mem, p + kernel_index, &t, 1, NM_STALE_REFUSE, &st) != 0 || t != TYPE_BOOT_LOADED)
 			continue;
-		if (nm_vmem_read(mem, p, w, n, &st) != 0)
+		if (nm_vmem_read(mem, p, w, n, NM_STALE_REFUSE, &st) != 0)
 			continue;
 		for (unsigned i = 0; i < n; i++)
 			if (w[i] > NM_SYSTEM_VA_TYPE_MAX)

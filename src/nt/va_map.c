@@ -97,6 +97,9 @@ int nm_va_map_read(struct nm_kernel *k, const struct nm_module_list *modules,
 	if (!k->has_kdbg)
 		return nm_fail(err, k->kdbg_error.what, "%s", k->kdbg_error.why);
 	mem = nm_kernel_vmem(k);
+	/* The variables, their widths and the fixed windows here are x86's. */
+	if (nm_vmem_pointer_size(&mem) == 8)
+		return nm_fail(err, "pools", "the x64 kernel address-space map is not derived yet (x86 only)");
 	out->dynamic_va = k->version->dynamic_va;
 	out->build = k->build;
 	read_variables(k, &mem, out);

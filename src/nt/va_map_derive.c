@@ -77,12 +77,12 @@ static uint32_t mapped_run(const struct nm_vmem *mem, uint32_t start, uint64_t l
 	uint64_t at = start;
 
 	while (at < limit) {
-		uint32_t span = 1;
-		enum nm_page_state st = mem->probe(mem->ctx, (uint32_t)at, &span);
+		struct nm_walk w;
 
-		if (st != NM_PAGE_VALID && st != NM_PAGE_NOT_IN_DUMP)
+		mem->walk(mem->ctx, at, &w);
+		if (w.state != NM_PAGE_VALID && w.state != NM_PAGE_NOT_IN_DUMP)
 			break;
-		at += span ? span : 1;
+		at += nm_walk_span(&w);
 	}
 	if (at > limit)
 		at = limit;

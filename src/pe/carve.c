@@ -37,19 +37,9 @@ const char *nm_carve_headers_name(enum nm_carve_headers h)
 	return "unknown";
 }
 
-/* A prototype PTE whose target was read counts as the state it led to. */
-static enum nm_page_state effective_state(const struct nm_walk *w)
-{
-	if (w->state == NM_PAGE_PROTOTYPE && w->proto_resolved)
-		return w->proto_state;
-	return w->state;
-}
-
-static void take_walk(const struct nm_page_reader *r, const struct nm_walk *w,
+static void take_walk(const struct nm_vmem *r, const struct nm_walk *w,
 		      bool keep_stale, struct nm_carve_page *p)
 {
-	enum nm_page_state st = effective_state(w);
-
 	memset(p, 0, sizeof(*p));
 	p->state = (uint8_t)w->state;
 	p->has_pa = w->has_pa;
@@ -59,10 +49,7 @@ static void take_walk(const struct nm_page_reader *r, const struct nm_walk *w,
 		p->pagefile_number = (uint8_t)w->sw.pagefile_number;
 		p->pagefile_offset = w->sw.pagefile_offset;
 	}
-	if (nm_page_state_readable(st) || (st == NM_PAGE_STALE && keep_stale))
-		p->bytes = r->bytes(r->ctx, w);
-	if (st == NM_PAGE_STALE && !keep_stale)
-		p->bytes = NULL;
+	p->bytes = nm_vmem_page(r, w, keep_stale ? NM_STALE_KEEP : NM_STALE_REFUSE);
 }
 
 static bool page_is_hole(const struct nm_carve_page *p)
@@ -183,7 +170,7 @@ static int check_extent(uint32_t base, uint32_t size, nm_error *err)
 	return 0;
 }
 
-int nm_carve_image(const struct nm_page_reader *r, uint32_t base, uint32_t size,
+int nm_carve_image(const struct nm_vmem *r, uint32_t base, uint32_t size,
 		   const struct nm_carve_options *opt, struct nm_carve *out, nm_error *err)
 {
 	struct nm_walk w;

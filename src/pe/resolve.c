@@ -16,25 +16,7 @@ struct nm_module_headers {
 	struct nm_pe_image pe;
 };
 
-static void kernel_walk(void *ctx, uint64_t va, struct nm_walk *out)
-{
-	nm_kernel_walk(ctx, va, out);
-}
-
-static const uint8_t *kernel_page_bytes(void *ctx, const struct nm_walk *walk)
-{
-	const struct nm_kernel *k = ctx;
-
-	return nm_xlat_page_bytes(k->xlat, walk);
-}
-
-struct nm_memory_view nm_kernel_memory_view(struct nm_kernel *k)
-{
-	return (struct nm_memory_view){ .ctx = k, .walk = kernel_walk,
-					.page_bytes = kernel_page_bytes };
-}
-
-int nm_resolver_init(struct nm_resolver *r, const struct nm_memory_view *mem,
+int nm_resolver_init(struct nm_resolver *r, const struct nm_vmem *mem,
 		     const struct nm_module_list *modules, const struct nm_va_map *pools,
 		     nm_error *err)
 {
@@ -59,36 +41,12 @@ void nm_resolver_free(struct nm_resolver *r)
 	r->headers = NULL;
 }
 
-/* Reads bytes that lie inside one page. */
-static int read_in_page(struct nm_resolver *r, uint64_t va, void *buf, unsigned len,
-			enum nm_page_state *state)
-{
-	struct nm_walk w;
-	const uint8_t *page;
-
-	r->mem.walk(r->mem.ctx, va, &w);
-	page = nm_page_state_readable(w.state) ? r->mem.page_bytes(r->mem.ctx, &w) : NULL;
-	if (state)
-		*state = page ? w.state : (nm_page_state_readable(w.state) ? NM_PAGE_NOT_IN_DUMP : w.state);
-	if (!page)
-		return -1;
-	memcpy(buf, page + (va & PAGE_MASK), len);
-	return 0;
-}
-
 int nm_resolver_read(struct nm_resolver *r, uint64_t va, void *buf, unsigned len,
 		     enum nm_page_state *state)
 {
-	uint64_t room = NM_PAGE_SIZE - (va & PAGE_MASK);
-	unsigned first = len <= room ? len : (unsigned)room;
-
 	if (len > NM_PAGE_SIZE)
 		return -1;
-	if (read_in_page(r, va, buf, first, state) != 0)
-		return -1;
-	if (first == len)
-		return 0;
-	return read_in_page(r, va + first, (uint8_t *)buf + first, len - first, state);
+	return nm_vmem_read(&r->mem, va, buf, len, NM_STALE_REFUSE, state);
 }
 
 static struct nm_module_headers *parse_headers(struct nm_resolver *r, const struct nm_module *m)
@@ -102,9 +60,8 @@ static struct nm_module_headers *parse_headers(struct nm_resolver *r, const stru
 	if (!h)
 		return NULL;
 	r->mem.walk(r->mem.ctx, m->base, &w);
-	if (nm_page_state_readable(w.state))
-		page = r->mem.page_bytes(r->mem.ctx, &w);
-	h->state = page || !nm_page_state_readable(w.state) ? w.state : NM_PAGE_NOT_IN_DUMP;
+	page = nm_vmem_page(&r->mem, &w, NM_STALE_REFUSE);
+	h->state = w.state;
 	h->readable = page && nm_pe_parse(page + in_page, NM_PAGE_SIZE - in_page,
 					  &h->pe, &err) == 0;
 	return h;

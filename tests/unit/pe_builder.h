@@ -129,9 +129,9 @@ static inline const uint8_t *tb_fake_bytes(void *ctx, const struct nm_walk *w)
 	return i < f->npages ? f->pages[i].bytes : NULL;
 }
 
-static inline struct nm_page_reader tb_reader(struct tb_fake *f)
+static inline struct nm_vmem tb_reader(struct tb_fake *f)
 {
-	struct nm_page_reader r = { f, tb_fake_walk, tb_fake_bytes, true };
+	struct nm_vmem r = { f, tb_fake_walk, tb_fake_bytes, true, 4 };
 
 	return r;
 }

@@ -54,7 +54,7 @@ static void all_valid(void)
 
 static void carve(struct nm_carve *c, bool keep_stale)
 {
-	struct nm_page_reader r = tb_reader(&fake);
+	struct nm_vmem r = tb_reader(&fake);
 	struct nm_carve_options opt = { keep_stale };
 	nm_error err;
 
@@ -278,7 +278,7 @@ static void pages_of_zeros_are_left_sparse(void **state)
 
 static void refuses_impossible_sizes(void **state)
 {
-	struct nm_page_reader r;
+	struct nm_vmem r;
 	struct nm_carve c;
 	nm_error err;
 
@@ -297,7 +297,7 @@ static void refuses_impossible_sizes(void **state)
 
 static void partial_last_page(void **state)
 {
-	struct nm_page_reader r;
+	struct nm_vmem r;
 	struct nm_carve c;
 	nm_error err;
 
@@ -322,7 +322,7 @@ static void packed_sections_share_pages(void **state)
 	struct nm_loaded_file lf;
 	struct tb_fake_page fp[7];
 	struct tb_fake f = { BASE, 7, fp, 0 };
-	struct nm_page_reader r = tb_reader(&f);
+	struct nm_vmem r = tb_reader(&f);
 	struct nm_carve c;
 	nm_error err;
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include <ntmem/kdbg.h>
@@ -148,9 +149,83 @@ static void source_names(void **state)
 	assert_string_equal(nm_kdbg_source_name(NM_KDBG_FROM_OPTION), "option");
 }
 
+/* An x64 Windows 10 block (Size 0x380, build 17763): every slot is a full
+ * 64-bit kernel address; List links are canonical upper-half pointers. */
+#define KDBG64_VA UINT64_C(0xFFFFF80012A4F500)
+#define KERN64_BASE UINT64_C(0xFFFFF80012600000)
+#define LIST64_HEAD UINT64_C(0xFFFFF80012A2A270)
+
+static struct fake_memory *x64_memory(uint64_t kern_base)
+{
+	struct fake_memory *m = calloc(1, sizeof(*m));
+
+	m->pointer_size = 8;
+	fake_page(m, KDBG64_VA, NM_PAGE_VALID);
+	fake_put64(m, KDBG64_VA, UINT64_C(0xFFFFF80012A1C9B0));
+	fake_put64(m, KDBG64_VA + 8, UINT64_C(0xFFFFF80012A1C9B0));
+	fake_put(m, KDBG64_VA + 0x10, "KDBG", 4);
+	fake_put32(m, KDBG64_VA + 0x14, 0x380);
+	fake_put64(m, KDBG64_VA + NM_KDBG_KERN_BASE, kern_base);
+	fake_put64(m, KDBG64_VA + NM_KDBG_PS_LOADED_MODULE_LIST, LIST64_HEAD);
+	fake_put(m, KERN64_BASE, "MZ", 2);
+	fake_put32(m, KERN64_BASE + 0x3C, 0x108);
+	fake_put(m, KERN64_BASE + 0x108, "PE\0\0", 4);
+	fake_put32(m, KERN64_BASE + 0x108 + 0x18 + 0x38, 0xA47000);	/* PE32+ SizeOfImage, same place */
+	return m;
+}
+
+static void x64_block_keeps_64_bit_slots(void **state)
+{
+	struct fake_memory *m = x64_memory(KERN64_BASE);
+	struct nm_vmem mem = fake_vmem(m);
+	struct nm_kdbg *k = calloc(1, sizeof(*k));
+	nm_error err = { { 0 }, { 0 } };
+
+	(void)state;
+	assert_int_equal(nm_kdbg_validate(&mem, KDBG64_VA, 17763, NM_KDBG_FROM_HEADER, k, &err), 0);
+	assert_int_equal(k->va, KDBG64_VA);
+	assert_int_equal(k->pointer_size, 8);
+	assert_int_equal(nm_kdbg_slot(k, NM_KDBG_KERN_BASE), KERN64_BASE);
+	assert_int_equal(nm_kdbg_slot(k, NM_KDBG_PS_LOADED_MODULE_LIST), LIST64_HEAD);
+	free(k);
+	free(m);
+}
+
+static void x64_block_refusals(void **state)
+{
+	struct fake_memory *m = x64_memory(UINT64_C(0x0000000012600000));	/* a user address */
+	struct nm_vmem mem = fake_vmem(m);
+	struct nm_kdbg *k = calloc(1, sizeof(*k));
+	nm_error err = { { 0 }, { 0 } };
+
+	(void)state;
+	assert_int_equal(nm_kdbg_validate(&mem, KDBG64_VA, 17763, NM_KDBG_FROM_HEADER, k, &err), -1);
+	assert_string_equal(err.what, "kdbg.KernBase");
+	free(m);
+	/* A block whose tag is not readable as "KDBG" (encoded in memory, Windows
+	 * 8+ x64): refused with a pointer to the reason. */
+	m = x64_memory(KERN64_BASE);
+	fake_put(m, KDBG64_VA + 0x10, "\x13\x37\xC0\xDE", 4);
+	mem = fake_vmem(m);
+	assert_int_equal(nm_kdbg_validate(&mem, KDBG64_VA, 17763, NM_KDBG_FROM_HEADER, k, &err), -1);
+	assert_string_equal(err.what, "kdbg.OwnerTag");
+	assert_non_null(strstr(err.why, "encoded"));
+	/* The module list head outside the kernel image. */
+	free(m);
+	m = x64_memory(KERN64_BASE);
+	fake_put64(m, KDBG64_VA + NM_KDBG_PS_LOADED_MODULE_LIST, KERN64_BASE + 0xA47000);
+	mem = fake_vmem(m);
+	assert_int_equal(nm_kdbg_validate(&mem, KDBG64_VA, 17763, NM_KDBG_FROM_HEADER, k, &err), -1);
+	assert_string_equal(err.what, "kdbg.PsLoadedModuleList");
+	free(k);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(x64_block_keeps_64_bit_slots),
+		cmocka_unit_test(x64_block_refusals),
 		cmocka_unit_test(good_block_is_accepted_with_its_slots),
 		cmocka_unit_test(sign_extended_slots_are_masked),
 		cmocka_unit_test(refusals_name_the_field),

@@ -184,6 +184,7 @@ static void stale_rule(void **state)
 	struct view v;
 	struct nm_walk w;
 	struct nm_pfn_entry e;
+	struct nm_vmem mem;
 	uint32_t value;
 	enum nm_page_state st;
 
@@ -196,9 +197,13 @@ static void stale_rule(void **state)
 	nm_kernel_walk(&v.k, UNOWNED_VA, &w);
 	assert_int_equal(w.state, NM_PAGE_VALID);
 	/* A stale page is not read; a valid one is. */
-	assert_int_equal(nm_kernel_read_u32(&v.k, STALE_VA, &value, &st), -1);
+	mem = nm_kernel_vmem(&v.k);
+	assert_true(mem.stale_checked);
+	assert_int_equal(nm_vmem_u32(&mem, STALE_VA, &value, &st), -1);
 	assert_int_equal(st, NM_PAGE_STALE);
-	assert_int_equal(nm_kernel_read_u32(&v.k, VARS_VA, &value, &st), 0);
+	/* The policy is the caller's: kept, the stale frame's bytes are given. */
+	assert_int_equal(nm_vmem_read(&mem, STALE_VA, &value, 4, NM_STALE_KEEP, &st), 0);
+	assert_int_equal(nm_vmem_u32(&mem, VARS_VA, &value, &st), 0);
 	assert_int_equal(value, PFNDB_VA);
 	/* The entry itself, and the end of the database. */
 	assert_int_equal(nm_pfn_read(&v.k, AREA_PA >> 12, &e), 0);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include <ntmem/modules.h>
@@ -229,9 +230,75 @@ static void utf16_conversion(void **state)
 	free(u);
 }
 
+/* x64 KLDR_DATA_TABLE_ENTRY (ntdiff/headers Win10_1803_RS4 x64): links
+ * 0/8, DllBase 0x30, EntryPoint 0x38, SizeOfImage 0x40, FullDllName 0x48,
+ * BaseDllName 0x58; UNICODE_STRING Buffer at +8. */
+#define HEAD64 UINT64_C(0xFFFFF80012A2A270)
+#define POOL64 UINT64_C(0xFFFFB48000001000)
+#define NAMES64 UINT64_C(0xFFFFB48000100000)
+
+static void put_entry64(struct fake_memory *m, uint64_t va, uint64_t flink, uint64_t blink,
+			uint64_t base, uint32_t size, const char *name, uint64_t name_va)
+{
+	fake_put64(m, va + 0x00, flink);
+	fake_put64(m, va + 0x08, blink);
+	fake_put64(m, va + 0x30, base);
+	fake_put64(m, va + 0x38, base + 0x1010);
+	fake_put32(m, va + 0x40, size);
+	fake_put32(m, va + 0x48, (uint32_t)(2 * strlen(name)) | ((uint32_t)(2 * strlen(name) + 2) << 16));
+	fake_put64(m, va + 0x50, name_va + 0x100);
+	fake_put32(m, va + 0x58, (uint32_t)(2 * strlen(name)) | ((uint32_t)(2 * strlen(name) + 2) << 16));
+	fake_put64(m, va + 0x60, name_va);
+	fake_put_utf16(m, name_va, name);
+	fake_put_utf16(m, name_va + 0x100, name);
+}
+
+static void x64_entries_walk_with_their_own_layout(void **state)
+{
+	struct fake_memory *m = calloc(1, sizeof(*m));
+	uint64_t a = POOL64 + 0x100, b = POOL64 + 0x200;
+	struct nm_vmem mem;
+	struct nm_module_list l;
+	nm_error err = { { 0 }, { 0 } };
+
+	(void)state;
+	m->pointer_size = 8;
+	fake_put64(m, HEAD64, a);
+	fake_put64(m, HEAD64 + 8, b);
+	put_entry64(m, a, b, HEAD64, UINT64_C(0xFFFFF80012600000), 0xA47000, "ntoskrnl.exe", NAMES64);
+	put_entry64(m, b, HEAD64, a, UINT64_C(0xFFFFF80015A00000), 0x6000, "x64drv.sys", NAMES64 + 0x400);
+	mem = fake_vmem(m);
+	assert_int_equal(nm_modules_walk(&mem, HEAD64, &l, &err), 0);
+	assert_false(l.incomplete);
+	assert_int_equal(l.count, 2);
+	assert_string_equal(l.items[0].name, "ntoskrnl.exe");
+	assert_int_equal(l.items[0].base, UINT64_C(0xFFFFF80012600000));
+	assert_int_equal(l.items[0].entry_point, UINT64_C(0xFFFFF80012601010));
+	assert_int_equal(l.items[0].size, 0xA47000);
+	assert_int_equal(l.items[1].entry_va, b);
+	assert_string_equal(l.items[1].name, "x64drv.sys");
+	assert_ptr_equal(nm_modules_find(&l, UINT64_C(0xFFFFF80015A05FFF)), &l.items[1]);
+	nm_modules_free(&l);
+	/* Read as x86, the same bytes make no sense: the walk stops. */
+	mem.pointer_size = 4;
+	assert_int_equal(nm_modules_walk(&mem, HEAD64, &l, &err), 0);
+	assert_true(l.incomplete);
+	assert_int_equal(l.count, 0);
+	nm_modules_free(&l);
+	/* A user-space DllBase is refused on x64. */
+	fake_put64(m, a + 0x30, UINT64_C(0x00007FF600000000));
+	mem.pointer_size = 8;
+	assert_int_equal(nm_modules_walk(&mem, HEAD64, &l, &err), 0);
+	assert_true(l.incomplete);
+	assert_non_null(strstr(l.stop_reason, "system address"));
+	nm_modules_free(&l);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(x64_entries_walk_with_their_own_layout),
 		cmocka_unit_test(walks_in_list_order),
 		cmocka_unit_test(name_on_a_paged_out_page_is_null_with_its_state),
 		cmocka_unit_test(cycle_stops_the_walk),

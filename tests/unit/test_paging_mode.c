@@ -9,7 +9,7 @@
 #include <ntmem/paging_mode.h>
 #include <ntmem/swpte.h>
 
-static const struct nm_paging_mode *const modes[] = { &nm_mode_x86, &nm_mode_x86_pae };
+static const struct nm_paging_mode *const modes[] = { &nm_mode_x86, &nm_mode_x86_pae, &nm_mode_x64 };
 
 /* The index bits of every level and the page offset add up to the VA
  * width; the levels run top first and end at the PTE. */

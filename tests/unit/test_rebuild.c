@@ -99,7 +99,7 @@ struct carved_file {
 static int carve_real(const char *path, uint32_t base, struct carved_file *cf)
 {
 	size_t len = 0;
-	struct nm_page_reader r;
+	struct nm_vmem r;
 	nm_error err;
 
 	cf->file = tb_read_file(path, &len);
@@ -220,7 +220,7 @@ static void pe_file_bytes_are_the_image(void **state)
 	cf->fp[6].bytes = NULL;
 	nm_carve_free(&cf->c);
 	{
-		struct nm_page_reader r = tb_reader(&cf->fake);
+		struct nm_vmem r = tb_reader(&cf->fake);
 
 		assert_int_equal(nm_carve_image(&r, 0x80DB0000u, cf->lf.size, NULL, &cf->c, &err), 0);
 	}

@@ -129,7 +129,7 @@ static void compare_finds_only_the_patches(void **state)
 	struct nm_loaded_file lf;
 	struct tb_fake_page fp[12];
 	struct tb_fake fake = { base, 12, fp, 0 };
-	struct nm_page_reader r = tb_reader(&fake);
+	struct nm_vmem r = tb_reader(&fake);
 	struct nm_modified_range found[8];
 	struct nm_compare_stats st;
 	struct nm_carve c;

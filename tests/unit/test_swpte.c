@@ -73,7 +73,7 @@ static void nonpae_xp_prototype(void **state)
 static void nonpae_xp_prototype_default_base(void **state)
 {
 	struct nm_swpte sw;
-	struct nm_swpte_bases none = { 0, 0, 0 };
+	struct nm_swpte_bases none = { 0, 0, 0, 0 };
 
 	(void)state;
 	nm_swpte_decode(&nm_mode_x86, (1u << 11) | (1u << 10) | (1u << 1), NM_PTE_LAYOUT_XP, &none, false, &sw);
@@ -175,6 +175,84 @@ static void pae_subsection(void **state)
 	assert_int_equal(sw.subsection_address, 0x8A000040u);
 }
 
+static struct nm_swpte decode_x64(uint64_t pte, enum nm_pte_layout layout, uint64_t swizzle, bool proto)
+{
+	struct nm_swpte_bases b = { .invalid_pte_mask = swizzle };
+	struct nm_swpte sw;
+
+	nm_swpte_decode(&nm_mode_x64, pte, layout, &b, proto, &sw);
+	return sw;
+}
+
+/* Windows 7 x64 (ntdiff/headers Win7_SP1 MMPTE_*): PageFileLow 1-4,
+ * PageFileHigh 32-63; transition PFN 12-47; ProtoAddress signed 16-63 with
+ * Protection 11-15; subsection address signed 16-63. */
+static void x64_windows7_forms(void **state)
+{
+	struct nm_swpte sw;
+
+	(void)state;
+	sw = decode_x64((UINT64_C(0x0000ABCDE1234) << 12) | 0x800 | (4 << 5), NM_PTE_LAYOUT_VISTA, 0, false);
+	assert_int_equal(sw.state, NM_PAGE_TRANSITION);
+	assert_int_equal(sw.pfn, UINT64_C(0xABCDE1234));
+	sw = decode_x64((UINT64_C(0x00012345) << 32) | (3 << 1) | (4 << 5), NM_PTE_LAYOUT_VISTA, 0, false);
+	assert_int_equal(sw.state, NM_PAGE_PAGEFILE);
+	assert_int_equal(sw.pagefile_number, 3);
+	assert_int_equal(sw.pagefile_offset, UINT64_C(0x12345000));
+	sw = decode_x64(4 << 5, NM_PTE_LAYOUT_VISTA, 0, false);
+	assert_int_equal(sw.state, NM_PAGE_DEMAND_ZERO);
+	sw = decode_x64(UINT64_C(0xFFFFFFFF00000000) | (4 << 5), NM_PTE_LAYOUT_VISTA, 0, false);
+	assert_int_equal(sw.state, NM_PAGE_NOT_MAPPED);	/* page file "see the VAD" */
+	sw = decode_x64(UINT64_C(0x10) << 5, NM_PTE_LAYOUT_VISTA, 0, false);
+	assert_int_equal(sw.state, NM_PAGE_NOT_MAPPED);	/* decommitted */
+	/* Prototype at kernel VA 0xFFFFF8A000123450: bits 16-63 hold it signed. */
+	sw = decode_x64((UINT64_C(0xFFFFF8A000123450) << 16) | 0x400 | (UINT64_C(5) << 11),
+			NM_PTE_LAYOUT_VISTA, 0, false);
+	assert_int_equal(sw.state, NM_PAGE_PROTOTYPE);
+	assert_int_equal(sw.proto_address, UINT64_C(0xFFFFF8A000123450));
+	assert_int_equal(sw.protection, 5);
+	sw = decode_x64(UINT64_C(0xFFFFFFFF00000420), NM_PTE_LAYOUT_VISTA, 0, false);
+	assert_int_equal(sw.state, NM_PAGE_PROTOTYPE);
+	assert_int_equal(sw.proto_address, 0);		/* REKALL's VAD marker */
+	sw = decode_x64((UINT64_C(0xFFFFFA8001234560) << 16) | 0x400 | (1 << 5), NM_PTE_LAYOUT_VISTA, 0, true);
+	assert_true(sw.subsection);
+	assert_int_equal(sw.subsection_address, UINT64_C(0xFFFFFA8001234560));
+}
+
+/* Windows 10 1809+ x64 (ntdiff/headers Win10_1809_RS5): PageFileLow moved
+ * to 12-15, prototype Protection to 5-9, SwizzleBit 4: clear means
+ * InvalidPteMask was XORed in (MPFS). */
+static void x64_windows10_forms(void **state)
+{
+	const uint64_t mask = UINT64_C(0x0000200000000000);	/* MPFS's common default */
+	struct nm_swpte sw;
+
+	(void)state;
+	sw = decode_x64((UINT64_C(0x00012345) << 32) | (3 << 12) | (4 << 5) | 0x10,
+			NM_PTE_LAYOUT_WIN10_L1TF, mask, false);
+	assert_int_equal(sw.state, NM_PAGE_PAGEFILE);
+	assert_int_equal(sw.pagefile_number, 3);
+	assert_int_equal(sw.pagefile_offset, UINT64_C(0x12345000));
+	/* The same PTE swizzled: bit 4 clear, mask XORed into PageFileHigh. */
+	sw = decode_x64(((UINT64_C(0x00012345) << 32) ^ mask) | (3 << 12) | (4 << 5),
+			NM_PTE_LAYOUT_WIN10_L1TF, mask, false);
+	assert_int_equal(sw.pagefile_offset, UINT64_C(0x12345000));
+	/* A swizzled transition PTE: the mask leaves the frame. */
+	sw = decode_x64(((UINT64_C(0x1234) << 12) ^ mask) | 0x800 | (4 << 5), NM_PTE_LAYOUT_WIN10_L1TF, mask, false);
+	assert_int_equal(sw.state, NM_PAGE_TRANSITION);
+	assert_int_equal(sw.pfn, 0x1234);
+	/* Unknown mask: nothing is undone (the frame then lies past any dump). */
+	sw = decode_x64(((UINT64_C(0x1234) << 12) ^ mask) | 0x800 | (4 << 5), NM_PTE_LAYOUT_WIN10_L1TF, 0, false);
+	assert_int_equal(sw.pfn, UINT64_C(0x200001234));	/* bit 45 of the PTE is PFN bit 33 */
+	sw = decode_x64((UINT64_C(0xFFFFF8A000123450) << 16) | 0x400 | 0x10 | (UINT64_C(5) << 5),
+			NM_PTE_LAYOUT_WIN10_L1TF, mask, false);
+	assert_int_equal(sw.proto_address, UINT64_C(0xFFFFF8A000123450));
+	assert_int_equal(sw.protection, 5);
+	/* The Windows 7 reading of a Windows 10 page-file PTE names the wrong file. */
+	sw = decode_x64((UINT64_C(0x00012345) << 32) | (3 << 12) | (4 << 5) | 0x10, NM_PTE_LAYOUT_VISTA, 0, false);
+	assert_int_not_equal(sw.pagefile_number, 3);
+}
+
 static void layouts_by_build(void **state)
 {
 	(void)state;
@@ -203,6 +281,8 @@ int main(void)
 		cmocka_unit_test(pae_demand_zero),
 		cmocka_unit_test(pae_prototype),
 		cmocka_unit_test(pae_subsection),
+		cmocka_unit_test(x64_windows7_forms),
+		cmocka_unit_test(x64_windows10_forms),
 		cmocka_unit_test(layouts_by_build),
 	};
 	return cmocka_run_group_tests_name("swpte", tests, NULL, NULL);

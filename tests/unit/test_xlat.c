@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <ntmem/vmem.h>
 #include <ntmem/xlat.h>
 
 #define PAGE 4096u
@@ -233,21 +234,25 @@ static void nonpae_directory_cases(void **state)
 static void reading_across_pages(void **state)
 {
 	struct fake f;
-	struct nm_walk bad;
+	struct nm_vmem mem;
+	enum nm_page_state st;
 	uint8_t buf[PAGE + 32];
 
 	(void)state;
 	build_nonpae(&f);
 	open_fake(&f, false, 0x1000, 0x80000000u);
 	/* 0x80001F00..: valid page 5 then the transition page 6. */
-	assert_int_equal(nm_xlat_read(f.x, 0x80001F00, buf, PAGE + 16, &bad), 0);
+	mem = nm_vmem_from_xlat(f.x);
+	assert_int_equal(nm_vmem_read(&mem, 0x80001F00, buf, PAGE + 16, NM_STALE_REFUSE, &st), 0);
 	assert_int_equal(buf[0], 0xA5);
 	assert_int_equal(buf[0x100], 0);
 	assert_int_equal(buf[0x100 + 0xF00], 0xA6);
 	/* Transition page 6 then the pagefile page: the second is named. */
-	assert_int_equal(nm_xlat_read(f.x, 0x80002FF0, buf, 32, &bad), -1);
-	assert_int_equal(bad.state, NM_PAGE_PAGEFILE);
-	assert_int_equal(bad.va, 0x80003000);
+	memset(buf, 0xEE, 32);
+	assert_int_equal(nm_vmem_read(&mem, 0x80002FF0, buf, 32, NM_STALE_REFUSE, &st), -1);
+	assert_int_equal(st, NM_PAGE_PAGEFILE);
+	assert_int_equal(buf[16], 0);	/* the unreadable rest is zeroed */
+	assert_int_equal(buf[31], 0);
 	close_fake(&f);
 }
 

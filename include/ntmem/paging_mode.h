@@ -39,11 +39,11 @@ struct nm_swpte_bases {
 struct nm_swpte {
 	enum nm_page_state state;	/* transition/pagefile/demand_zero/prototype/not_mapped */
 	unsigned protection;		/* 5-bit Windows protection, where the form has it */
-	uint64_t pfn;			/* transition: the frame still holding the data */
 	unsigned pagefile_number;	/* pagefile */
+	bool subsection;		/* prototype PTE that is itself a subsection (file-backed) */
+	uint64_t pfn;			/* transition: the frame still holding the data */
 	uint64_t pagefile_offset;	/* pagefile: byte offset inside that file */
 	uint64_t proto_address;		/* prototype: VA of the prototype PTE */
-	bool subsection;		/* prototype PTE that is itself a subsection (file-backed) */
 	uint64_t subsection_address;
 };
 

@@ -44,6 +44,10 @@ struct nm_xlat {
 	struct nm_self_map self_map;
 	const char *self_map_origin;
 	unsigned region_shift;	/* the PDE level's shift */
+	/* Hot-path copies of the mode's values (the walk runs millions of
+	 * times a second; see "Speed" in docs/pte-formats.md). */
+	unsigned va_bits, entry_size, pte_shift;
+	uint64_t pte_index_mask, frame_mask;
 	addrxlat_ctx_t *ctx;
 	addrxlat_meth_t meth;
 	struct region *regions;
@@ -163,6 +167,11 @@ int nm_xlat_new(const nm_source *src, const struct nm_xlat_config *cfg,
 	x->src = src;
 	x->cfg = *cfg;
 	x->mode = cfg->mode;
+	x->va_bits = cfg->mode->va_bits;
+	x->entry_size = cfg->mode->entry_size;
+	x->pte_shift = cfg->mode->levels[cfg->mode->nlevels - 1].shift;
+	x->pte_index_mask = (UINT64_C(1) << cfg->mode->levels[cfg->mode->nlevels - 1].bits) - 1;
+	x->frame_mask = cfg->mode->frame_mask;
 	find_self_map(x);
 	x->region_shift = nm_mode_level(cfg->mode, NM_LEVEL_PDE)->shift;
 	x->regions = calloc(REGIONS, sizeof(*x->regions));
@@ -225,22 +234,33 @@ const struct nm_paging_mode *nm_paging_mode_for_dump(const struct nm_dump_facts 
 	return nm_source_pae_for_dtb(f, dtb) ? &nm_mode_x86_pae : &nm_mode_x86;
 }
 
-static unsigned entry_size(const struct nm_xlat *x)
+static inline unsigned entry_size(const struct nm_xlat *x)
 {
-	return x->mode->entry_size;
+	return x->entry_size;
 }
 
-static uint64_t frame_of(const struct nm_xlat *x, uint64_t entry)
+static inline uint64_t frame_of(const struct nm_xlat *x, uint64_t entry)
 {
-	return entry & x->mode->frame_mask;
+	return entry & x->frame_mask;
 }
 
 /* Index of VA in the page table (the PTE level). */
-static uint64_t pte_index(const struct nm_xlat *x, uint64_t va)
+static inline uint64_t pte_index(const struct nm_xlat *x, uint64_t va)
 {
-	const struct nm_paging_level_shape *pte = &x->mode->levels[x->mode->nlevels - 1];
+	return (va >> x->pte_shift) & x->pte_index_mask;
+}
 
-	return (va >> pte->shift) & ((UINT64_C(1) << pte->bits) - 1);
+static inline uint64_t load_entry(const struct nm_xlat *x, const uint8_t *p)
+{
+	return x->entry_size == 8 ? nm_le64(p) : nm_le32(p);
+}
+
+/* nm_mode_va_canonical, inline: x86 below 4 GiB; x64 bits 48-63 copy 47. */
+static inline bool va_canonical(const struct nm_xlat *x, uint64_t va)
+{
+	if (x->va_bits == 32)
+		return va <= 0xFFFFFFFFu;
+	return (uint64_t)((int64_t)(va << (64 - x->va_bits)) >> (64 - x->va_bits)) == va;
 }
 
 static void record(struct nm_walk *out, enum nm_paging_level level, uint64_t address, uint64_t value)
@@ -306,7 +326,7 @@ static void resolve_prototype(nm_xlat *x, uint64_t va, struct nm_walk *out, int 
 	if (!bytes)
 		return;
 	bytes += proto_va & (NM_PAGE_SIZE - 1);
-	pte = nm_mode_load_entry(x->mode, bytes);
+	pte = load_entry(x, bytes);
 	out->proto_resolved = true;
 	out->proto_pte = pte;
 	if (pte & 1) {
@@ -355,7 +375,7 @@ static void follow_transition_pde(nm_xlat *x, uint64_t va, struct nm_walk *out, 
 		out->state = NM_PAGE_NOT_IN_DUMP;
 		return;
 	}
-	pte = nm_mode_load_entry(x->mode, table + index * size);
+	pte = load_entry(x, table + index * size);
 	record(out, NM_LEVEL_PTE, pte_address, pte);
 	memset(&out->sw, 0, sizeof(out->sw));
 	if (pte & 1)
@@ -388,7 +408,7 @@ static void walk_once(nm_xlat *x, uint64_t va, struct nm_walk *out, int depth)
 	addrxlat_status st;
 
 	start_walk(out, va);
-	if (!nm_mode_va_canonical(x->mode, va))
+	if (!va_canonical(x, va))
 		return;
 	st = addrxlat_launch(&s, va);
 	while (st == ADDRXLAT_OK && s.remain > 1) {
@@ -485,7 +505,7 @@ static void walk_cached_table(nm_xlat *x, const struct region *r, uint64_t va, s
 {
 	unsigned size = entry_size(x);
 	uint64_t index = pte_index(x, va);
-	uint64_t pte = nm_mode_load_entry(x->mode, r->table + index * size);
+	uint64_t pte = load_entry(x, r->table + index * size);
 
 	start_walk(out, va);
 	out->nentries = r->walk.nentries;
@@ -515,7 +535,7 @@ static void walk_va(nm_xlat *x, uint64_t va, struct nm_walk *out, int depth)
 {
 	const struct region *r;
 
-	if (!nm_mode_va_canonical(x->mode, va)) {
+	if (!va_canonical(x, va)) {
 		walk_once(x, va, out, depth);
 		return;
 	}

@@ -3,6 +3,7 @@
  * the input), so page directories, tables, PDPTEs, large pages, software
  * PTEs and prototype PTEs are all under its control, PAE and non-PAE. */
 #include <ntmem/source.h>
+#include <ntmem/vmem.h>
 #include <ntmem/xlat.h>
 
 #include "fuzz_common.h"

@@ -30,7 +30,8 @@ int main(int argc, char **argv)
 	if (nm_modules_read(&k, &l, &err) == 0) {
 		printf("modules %u\n", l.count);
 		for (unsigned i = 0; i < l.count; i++)
-			printf("module %s 0x%x\n", l.items[i].name ? l.items[i].name : "-", l.items[i].base);
+			printf("module %s 0x%llx\n", l.items[i].name ? l.items[i].name : "-",
+			       (unsigned long long)l.items[i].base);
 		nm_modules_free(&l);
 	}
 	nm_kernel_close(&k);

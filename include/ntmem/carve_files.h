@@ -32,6 +32,30 @@ int nm_outdir_open(const char *path, int *dirfd, nm_error *err);
  * NAME must be a single safe component (checked again here). */
 int nm_outdir_create(int dirfd, const char *name, bool force, int *fd, nm_error *err);
 
+/* A file written under a temporary name and given its final name only when
+ * complete, so that a full disk, a failed write or the process ending
+ * (the fault guard of mapped_file.h) never leaves a partial file under the
+ * name a complete one would have. The temporary is unnamed (O_TMPFILE)
+ * where the file system allows, else NAME.partial-PID-N beside it. */
+struct nm_outfile {
+	int dirfd;
+	int fd;
+	bool force;
+	bool unnamed;		/* O_TMPFILE: nothing to remove on failure */
+	char name[NM_OUTPUT_NAME_MAX + 1];	/* final name, inside dirfd */
+	char temp[NM_OUTPUT_NAME_MAX + 48];	/* named temporary, when !unnamed */
+};
+
+/* Starts NAME inside DIRFD (a single component, any bytes but '/'): an
+ * existing NAME is refused unless FORCE, and with FORCE only a regular file
+ * is replaced. O->fd is where to write. */
+int nm_outfile_begin(int dirfd, const char *name, bool force, struct nm_outfile *o, nm_error *err);
+/* Gives the complete file its name and closes it; on failure nothing is
+ * left under either name. */
+int nm_outfile_commit(struct nm_outfile *o, nm_error *err);
+/* Closes and removes the unfinished file (after a failed write). */
+void nm_outfile_abandon(struct nm_outfile *o);
+
 /* Writes the image in memory layout: holes as FILL; when HEADER is not NULL
  * its HEADER_LEN bytes replace the image's first bytes (the .pe file). */
 int nm_carve_write_image(int fd, const struct nm_carve *c, uint8_t fill,

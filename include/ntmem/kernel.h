@@ -45,6 +45,10 @@ struct nm_kernel {
 /* Opens the kernel view. Fails (exit 2) only when the dump holds no
  * translatable memory (triage, 64-bit, no DTB); a missing KDBG is not an
  * error here: has_kdbg is false and kdbg_error says why. */
+/* 0 when the dump's memory can be translated with OPT (architecture, dump
+ * type, memory present, a page-table root); else why not, in the words
+ * every command uses (nm_kernel_open refuses with the same). */
+int nm_kernel_check_usable(const struct nm_dump_facts *f, const struct nm_kernel_options *opt, nm_error *err);
 int nm_kernel_open(const nm_source *src, const struct nm_kernel_options *opt,
 		   struct nm_kernel *out, nm_error *err);
 void nm_kernel_close(struct nm_kernel *k);

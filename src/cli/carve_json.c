@@ -120,6 +120,11 @@ static json_t *module_json(const struct carve_module *m)
 			      "base", cli_json_hex(m->target.base), "size", (json_int_t)m->target.size);
 	struct holes_sink holes = { cv, json_array() };
 
+	if (m->skipped) {
+		json_decref(holes.holes);
+		json_object_set_new(o, "skipped", json_string(m->skipped_why));
+		return o;
+	}
 	if (!m->carved) {
 		json_decref(holes.holes);
 		json_object_set_new(o, "error", json_pack("{s:s, s:s}", "what", m->error.what, "why", m->error.why));

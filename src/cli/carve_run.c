@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ntmem/carve_files.h>
+#include <ntmem/mapped_file.h>
 #include <ntmem/pe_rebuild.h>
 
 #include "carve_run.h"
@@ -54,17 +56,27 @@ const char *carve_page_class(const struct nm_carve_page *p)
 
 /* ---- files ------------------------------------------------------------ */
 
+/* Each file is written under a temporary name and named when complete:
+ * a full disk leaves no truncated file under a final name. */
+static int write_image_file(const struct carve_request *req, int dirfd, struct carve_module *m,
+			    const char *fname, const uint8_t *header, uint32_t header_len, nm_error *err)
+{
+	struct nm_outfile o;
+
+	if (nm_outfile_begin(dirfd, fname, req->force, &o, err) != 0)
+		return -1;
+	if (nm_carve_write_image(o.fd, &m->cv, req->fill, header, header_len, err) != 0) {
+		nm_outfile_abandon(&o);
+		snprintf(err->what, sizeof(err->what), "%s", fname);
+		return -1;
+	}
+	return nm_outfile_commit(&o, err);
+}
+
 static int write_mem(const struct carve_request *req, int dirfd, struct carve_module *m, const char *fname,
 		     nm_error *err)
 {
-	int fd, rc;
-
-	if (nm_outdir_create(dirfd, fname, req->force, &fd, err) != 0)
-		return -1;
-	rc = nm_carve_write_image(fd, &m->cv, req->fill, NULL, 0, err);
-	if (close(fd) != 0 && rc == 0)
-		rc = nm_fail(err, fname, "close failed");
-	return rc;
+	return write_image_file(req, dirfd, m, fname, NULL, 0, err);
 }
 
 static int write_pe(const struct carve_request *req, int dirfd, struct carve_module *m, const char *fname,
@@ -72,7 +84,6 @@ static int write_pe(const struct carve_request *req, int dirfd, struct carve_mod
 {
 	uint8_t hdr[NM_PAGE_SIZE];
 	uint32_t len = nm_carve_page_len(&m->cv, 0);
-	int fd, rc;
 
 	if (m->cv.headers == NM_HEADERS_OK) {
 		memcpy(hdr, m->cv.pages[0].bytes, len);
@@ -81,31 +92,38 @@ static int write_pe(const struct carve_request *req, int dirfd, struct carve_mod
 		nm_pe_synthesize_headers(hdr, m->cv.base, m->cv.size);
 		m->synthesized_headers = true;
 	}
-	if (nm_outdir_create(dirfd, fname, req->force, &fd, err) != 0)
-		return -1;
-	rc = nm_carve_write_image(fd, &m->cv, req->fill, hdr, len, err);
-	if (close(fd) != 0 && rc == 0)
-		rc = nm_fail(err, fname, "close failed");
-	return rc;
+	return write_image_file(req, dirfd, m, fname, hdr, len, err);
 }
 
 static int write_holes(const struct carve_request *req, int dirfd, struct carve_module *m, const char *fname,
 		       nm_error *err)
 {
+	struct nm_outfile o;
 	FILE *f;
-	int fd, rc;
+	int dupfd, rc;
 
-	if (nm_outdir_create(dirfd, fname, req->force, &fd, err) != 0)
+	if (nm_outfile_begin(dirfd, fname, req->force, &o, err) != 0)
 		return -1;
-	f = fdopen(fd, "w");
+	/* The stream writes through a duplicate: the file itself stays open
+	 * until it has its name. */
+	dupfd = dup(o.fd);
+	f = dupfd >= 0 ? fdopen(dupfd, "w") : NULL;
 	if (!f) {
-		close(fd);
-		return nm_fail(err, fname, "cannot open a stream");
+		if (dupfd >= 0)
+			close(dupfd);
+		nm_outfile_abandon(&o);
+		return nm_fail(err, fname, "cannot open a stream: %s", strerror(errno));
 	}
 	rc = nm_carve_write_holes_json(f, &m->cv, m->target.name);
-	if (fclose(f) != 0 || rc != 0)
-		return nm_fail(err, fname, "write failed");
-	return 0;
+	if (fflush(f) != 0 || rc != 0)
+		rc = nm_fail(err, fname, "write failed: %s", strerror(errno ? errno : EIO));
+	if (fclose(f) != 0 && rc == 0)
+		rc = nm_fail(err, fname, "write failed: %s", strerror(errno));
+	if (rc != 0) {
+		nm_outfile_abandon(&o);
+		return -1;
+	}
+	return nm_outfile_commit(&o, err);
 }
 
 static int write_files(const struct carve_request *req, int dirfd, struct carve_module *m, nm_error *err)
@@ -178,12 +196,14 @@ static int find_original(int dirfd, const char *name, char *found, size_t size)
 	return best >= 2 || (best == 1 && ties == 1) ? 0 : -1;
 }
 
-static int load_original(int dirfd, const char *fname, uint32_t base, struct nm_loaded_file *lf,
-			 nm_error *err)
+static int load_original(int dirfd, const char *fname, const char *compare_dir, uint32_t base,
+			 struct nm_loaded_file *lf, nm_error *err)
 {
-	int fd = openat(dirfd, fname, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO named like the module must not hang the carve. */
+	int fd = openat(dirfd, fname, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	char path[4096 + 256];
 	struct stat st;
-	void *map;
+	const uint8_t *map;
 	int rc;
 
 	if (fd < 0)
@@ -193,12 +213,13 @@ static int load_original(int dirfd, const char *fname, uint32_t base, struct nm_
 		close(fd);
 		return nm_fail(err, fname, "not a regular file of 1 byte to %u MiB", MAX_ORIGINAL_FILE >> 20);
 	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	snprintf(path, sizeof(path), "%s/%s", compare_dir, fname);
+	map = nm_map_guarded(fd, (size_t)st.st_size, path, err);
 	close(fd);
-	if (map == MAP_FAILED)
-		return nm_fail(err, fname, "cannot map: %s", strerror(errno));
+	if (!map)
+		return -1;
 	rc = nm_pe_load_file(map, (size_t)st.st_size, base, lf, err);
-	munmap(map, (size_t)st.st_size);
+	nm_unmap_guarded(map, (size_t)st.st_size);
 	return rc;
 }
 
@@ -245,7 +266,7 @@ static void compare_module(const struct cli *c, const struct carve_request *req,
 		return;
 	}
 	cmp->found = true;
-	if (load_original(cmpfd, cmp->file, m->cv.base, &lf, &err) != 0) {
+	if (load_original(cmpfd, cmp->file, req->compare_dir, m->cv.base, &lf, &err) != 0) {
 		cli_warn(c, "%s: %s: %s", cmp->file, err.what, err.why);
 		snprintf(cmp->error, sizeof(cmp->error), "%s", err.why);
 		return;
@@ -273,8 +294,9 @@ static int carve_one(const struct cli *c, const struct carve_request *req, struc
 
 	if (nm_carve_image(r, m->target.base, m->target.size, &opt, &m->cv, &m->error) != 0 ||
 	    (dirfd >= 0 && write_files(req, dirfd, m, &m->error) != 0)) {
-		fprintf(stderr, "ntmem: %s: %s@0x%x: %s: %s\n", c->dump_path, m->display_name, (unsigned)m->target.base,
-			m->error.what, m->error.why);
+		cli_error_prefix(c);
+		fprintf(stderr, "%s@0x%x: %s: %s\n", m->display_name, (unsigned)m->target.base, m->error.what,
+			m->error.why);
 		nm_carve_free(&m->cv);
 		return -1;
 	}
@@ -289,8 +311,23 @@ static void refuse_over_budget(const struct cli *c, struct carve_module *m)
 {
 	nm_fail(&m->error, "carve", "the images of this run would exceed %llu MiB together; not carved",
 		MAX_RUN_IMAGE_BYTES >> 20);
-	fprintf(stderr, "ntmem: %s: %s@0x%x: carve: %s\n", c->dump_path, m->display_name, m->target.base,
-		m->error.why);
+	cli_error_prefix(c);
+	fprintf(stderr, "%s@0x%x: carve: %s\n", m->display_name, (unsigned)m->target.base, m->error.why);
+}
+
+/* A list entry whose base another entry already has: said, not carved
+ * twice (its files would be the same image under a second name). */
+static void skip_same_base(const struct cli *c, struct carve_module *m)
+{
+	char other[128];
+
+	nm_utf8_sanitize(m->target.same_base_as, other, sizeof(other));
+	m->skipped = true;
+	snprintf(m->skipped_why, sizeof(m->skipped_why), "same base as %s, carved once under that name", other);
+	if (!c->quiet) {
+		cli_error_prefix(c);
+		fprintf(stderr, "%s@0x%x: skipped: %s\n", m->display_name, (unsigned)m->target.base, m->skipped_why);
+	}
 }
 
 static int open_compare_dir(const struct carve_request *req)
@@ -316,14 +353,18 @@ int carve_targets(const struct cli *c, struct nm_kernel *k, const struct carve_r
 		nm_fail(&err, "carve", "x64 (PE32+) images are not carved yet (x86 only)");
 		return cli_fail_input(c, &err);
 	}
-	if (req->out_dir && nm_outdir_open(req->out_dir, &dirfd, &err) != 0)
-		return cli_fail_usage("-o %s: %s", err.what, err.why);
+	if (req->out_dir && nm_outdir_open(req->out_dir, &dirfd, &err) != 0) {
+		cli_fail_output(req->out_dir, "output", err.why);
+		return CLI_EXIT_OUTPUT;
+	}
 	cmpfd = open_compare_dir(req);
 	if (req->compare_dir && cmpfd < 0) {
+		int e = errno;
+
 		if (dirfd >= 0)
 			close(dirfd);
 		return cli_fail_usage("--compare-with %s: cannot open the directory: %s", req->compare_dir,
-				      strerror(errno));
+				      strerror(e));
 	}
 	result->modules = calloc(ntargets ? ntargets : 1, sizeof(*result->modules));
 	if (!result->modules) {
@@ -341,6 +382,11 @@ int carve_targets(const struct cli *c, struct nm_kernel *k, const struct carve_r
 
 		progress_update(&progress, i, ntargets, "modules");
 		name_module(m, &targets[i]);
+		if (targets[i].same_base_as) {
+			skip_same_base(c, m);
+			result->skipped++;
+			continue;
+		}
 		image_bytes += targets[i].size;
 		if (image_bytes > MAX_RUN_IMAGE_BYTES) {
 			refuse_over_budget(c, m);

@@ -29,6 +29,8 @@ struct carve_target {
 	const char *name;		/* BaseDllName (UTF-8) or NULL */
 	uint32_t base, size;
 	bool listed;
+	const char *same_base_as;	/* not carved: another target has this base
+					 * (its name, or "unnamed"); named as skipped */
 };
 
 /* A range of the carved image that differs from the original file. */
@@ -56,7 +58,9 @@ struct carve_module {
 	struct carve_target target;
 	char display_name[256];		/* valid UTF-8, "(unnamed)" for none */
 	char stem[NM_OUTPUT_NAME_MAX + 1];	/* NAME@0xBASE */
-	bool carved;			/* false: error says why */
+	bool carved;			/* false: error says why (or skipped) */
+	bool skipped;			/* same base as another target: not carved */
+	char skipped_why[200];
 	nm_error error;
 	bool files_written;		/* out_dir was given */
 	bool synthesized_headers;	/* the .pe got made-up headers */
@@ -70,13 +74,14 @@ struct carve_result {
 	bool stale_checked;
 	unsigned nmodules;
 	struct carve_module *modules;
-	unsigned carved, failed;
+	unsigned carved, failed, skipped;	/* skipped: same base as another */
 	uint64_t bytes_recovered, bytes_missing;
 };
 
 /* Carves every target (into REQ->out_dir when set). Returns CLI_EXIT_OK, or
  * CLI_EXIT_PARTIAL when a module could not be carved or written (the others
- * still are), or CLI_EXIT_USAGE when the output directory is unusable.
+ * still are), CLI_EXIT_OUTPUT when the output directory is unusable (its line
+ * printed), or CLI_EXIT_USAGE for --compare-with.
  * RESULT is filled in every case; free it with carve_result_free. */
 int carve_targets(const struct cli *c, struct nm_kernel *k, const struct carve_request *req,
 		  const struct carve_target *targets, unsigned ntargets, struct carve_result *result);

@@ -119,7 +119,14 @@ void carve_print_text(FILE *out, const struct carve_result *r)
 
 void carve_print_summary(FILE *out, const struct carve_result *r)
 {
-	fprintf(out, "carved %u module(s) into %s: %llu bytes recovered, %llu missing%s\n", r->carved,
-		r->out_dir ? r->out_dir : "memory", (unsigned long long)r->bytes_recovered,
+	fprintf(out, "carved %u module(s) into ", r->carved);
+	if (r->out_dir)
+		cli_put_path(out, r->out_dir);
+	else
+		fputs("memory", out);
+	if (r->skipped)
+		fprintf(out, " (%u list entr%s at a base already carved: skipped)", r->skipped,
+			r->skipped == 1 ? "y" : "ies");
+	fprintf(out, ": %llu bytes recovered, %llu missing%s\n", (unsigned long long)r->bytes_recovered,
 		(unsigned long long)r->bytes_missing, r->failed ? " (some modules failed: see above)" : "");
 }

@@ -17,6 +17,10 @@ enum cli_exit {
 	CLI_EXIT_BAD_INPUT = 2,
 	CLI_EXIT_PARTIAL = 3,
 };
+/* Output that cannot be written (stdout, -o): never 0, never the usage
+ * status (contract: Exit status); the input's status, with a line naming
+ * the output. */
+#define CLI_EXIT_OUTPUT CLI_EXIT_BAD_INPUT
 
 #define CLI_MAX_ARGS 256
 
@@ -46,6 +50,8 @@ struct cli {
 	const char *expect;		/* --expect FILE.json, or NULL */
 	bool jsonl;			/* --jsonl: one line per dump */
 	struct cli_command_options opt;
+	bool kernel_said;		/* report: why the kernel view is unusable or has
+					 * no KDBG was said once already; parts stay quiet */
 	int argc;			/* the command's positional arguments after DUMP */
 	char **argv;
 };
@@ -59,8 +65,27 @@ int cli_parse_number(const char *s, uint64_t *out);
  * candidate's extension: "npf" -> "npf.sys"); NULL when none is near. */
 const char *cli_nearest(const char *typed, const char *const *candidates, unsigned n);
 
+/* PATH with control characters shown as '?' (text output and messages). */
+void cli_put_path(FILE *f, const char *path);
+/* "ntmem: FILE: " on stderr, FILE the dump path as cli_put_path shows it. */
+void cli_error_prefix(const struct cli *c);
+/* A path (bytes) as JSON: a string of valid UTF-8 (bytes that are not
+ * become U+FFFD) set as KEY in OBJ, and, when that changed anything, the
+ * raw bytes in hex as KEY_hex, so that nothing is lost. */
+void cli_json_set_path(json_t *obj, const char *key, const char *path);
 /* Prints "ntmem: FILE: WHAT: WHY" on stderr and returns CLI_EXIT_BAD_INPUT. */
 int cli_fail_input(const struct cli *c, const nm_error *err);
+/* Prints "ntmem: PATH: WHAT: WHY" for an output PATH that cannot be
+ * written (control characters in PATH shown as '?') and returns
+ * CLI_EXIT_OUTPUT. */
+int cli_fail_output(const char *path, const char *what, const char *why);
+/* Before anything is opened: descriptors 0-2 are made to exist (so that no
+ * output file becomes "stdout"), and SIGXFSZ (a file-size limit) becomes an
+ * EFBIG write error instead of killing the process. */
+void cli_prepare_streams(void);
+/* After the command: stdout is flushed (and closed when CLOSE) and checked;
+ * a failure prints its line and turns RC into CLI_EXIT_OUTPUT. */
+int cli_finish_output(int rc, bool close);
 /* Prints "ntmem: WHY" and returns CLI_EXIT_USAGE. */
 int cli_fail_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A warning on stderr, unless --quiet. */

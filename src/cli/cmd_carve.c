@@ -41,8 +41,18 @@ static bool already_chosen(const struct carve_target *t, unsigned n, uint32_t ba
 
 static void add_target(struct carve_target *t, unsigned *n, const struct nm_module *m)
 {
-	if (already_chosen(t, *n, m->base))
+	for (unsigned i = 0; i < *n; i++) {
+		if (t[i].base != m->base)
+			continue;
+		/* A second list entry at a base already chosen: the image is
+		 * carved once; this entry is named in the output as skipped. */
+		t[*n] = t[i];
+		t[*n].name = m->name;
+		t[*n].size = m->size;
+		t[*n].same_base_as = t[i].name ? t[i].name : "unnamed";
+		(*n)++;
 		return;
+	}
 	t[*n].name = m->name;
 	t[*n].base = m->base;
 	t[*n].size = m->size;
@@ -111,7 +121,8 @@ static int select_targets(const struct cli *c, struct nm_kernel *k, const struct
 		if (!found) {
 			const char *near = nearest_module(l, a->opt->modules[j]);
 
-			fprintf(stderr, "ntmem: %s: module '%s' is not in the module list%s%s%s\n", c->dump_path,
+			cli_error_prefix(c);
+			fprintf(stderr, "module '%s' is not in the module list%s%s%s\n",
 				a->opt->modules[j], near ? " (did you mean '" : "", near ? near : "",
 				near ? "'?)" : "");
 			rc = CLI_EXIT_PARTIAL;
@@ -121,8 +132,8 @@ static int select_targets(const struct cli *c, struct nm_kernel *k, const struct
 		if (already_chosen(t, *n, a->opt->bases[j]))
 			continue;
 		if (add_unlisted(k, a->opt->bases[j], t, n) != 0) {
-			fprintf(stderr, "ntmem: %s: no module and no readable PE header at 0x%x\n", c->dump_path,
-				a->opt->bases[j]);
+			cli_error_prefix(c);
+			fprintf(stderr, "no module and no readable PE header at 0x%x\n", a->opt->bases[j]);
 			rc = CLI_EXIT_PARTIAL;
 		}
 	}
@@ -146,7 +157,8 @@ static int run_carve(const struct cli *c, struct nm_kernel *k, const struct carv
 	/* A list that cannot be read, or ends early, leaves --all short of
 	 * modules (exit 3); named selections fail only when not found. */
 	if (nm_modules_read(k, &l, &err) != 0) {
-		fprintf(stderr, "ntmem: %s: %s: %s\n", c->dump_path, err.what, err.why);
+		cli_error_prefix(c);
+		fprintf(stderr, "%s: %s\n", err.what, err.why);
 		rc = a->opt->all ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 	} else if (l.incomplete) {
 		cli_warn(c, "module list incomplete: %s", l.stop_reason);
@@ -159,14 +171,14 @@ static int run_carve(const struct cli *c, struct nm_kernel *k, const struct carv
 	}
 	rc = worst(rc, select_targets(c, k, a, &l, t, &n));
 	rc2 = carve_targets(c, k, &a->req, t, n, &res);
-	if (rc2 == CLI_EXIT_USAGE) {
+	if (rc2 == CLI_EXIT_USAGE || rc2 == CLI_EXIT_OUTPUT) {
 		rc = rc2;
 	} else {
 		rc = worst(rc, rc2);
 		if (c->json) {
 			json_t *doc = cli_json_document(c);
 
-			json_object_set_new(doc, "output_dir", json_string(a->req.out_dir));
+			cli_json_set_path(doc, "output_dir", a->req.out_dir);
 			json_object_set_new(doc, "stale_checked", json_boolean(res.stale_checked));
 			json_object_set_new(doc, "pfn_checked", json_boolean(res.stale_checked));	/* pte's name */
 			json_object_set_new(doc, "modules", carve_modules_json(&res));

@@ -9,7 +9,7 @@
 
 /* A dump the header describes but whose memory cannot be translated (a
  * triage dump) still names its bugcheck: that much is done, in part. */
-static bool memory_usable(const struct cli *c, int *rc)
+static bool memory_usable(const struct cli *c, int *rc, nm_error *why)
 {
 	nm_source *src;
 	bool usable;
@@ -17,7 +17,7 @@ static bool memory_usable(const struct cli *c, int *rc)
 	*rc = cli_open_source(c, &src);
 	if (*rc != CLI_EXIT_OK)
 		return false;
-	usable = nm_source_facts(src)->max_pfn > 0 && nm_source_facts(src)->arch == NM_ARCH_X86;
+	usable = nm_kernel_check_usable(nm_source_facts(src), &c->kopt, why) == 0;
 	nm_source_close(src);
 	return usable;
 }
@@ -39,16 +39,19 @@ static void print(const struct cli *c, const struct explain *x)
 static int explain_and_print(const struct cli *c, struct explain *x, bool *partial)
 {
 	struct crash_view v;
+	nm_error why = { { 0 }, { 0 } };
 	nm_source *src;
 	int rc;
 
-	if (!memory_usable(c, &rc)) {
+	if (!memory_usable(c, &rc, &why)) {
 		if (rc != CLI_EXIT_OK)
 			return rc;
 		rc = cli_open_source(c, &src);
 		if (rc != CLI_EXIT_OK)
 			return rc;
-		cli_warn(c, "%s: no memory to resolve the bugcheck parameters in", c->dump_path);
+		if (!c->kernel_said)
+			cli_warn(c, "%s: %s: %s (the bugcheck parameters are not resolved)", c->dump_path, why.what,
+				 why.why);
 		explain_build_from_header(nm_source_facts(src), x);
 		explain_context64_from_header(src, x);
 		print(c, x);

@@ -218,8 +218,8 @@ static json_t *dump_json(const struct cli *c, const struct info_view *v)
 	for (int i = 0; i < 4; i++)
 		json_array_append_new(params, cli_json_hex(v->bugcheck_params[i]));
 	format_filetime(v->system_time, when, sizeof(when));
-	d = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:o, s:I, s:o, s:I, s:o}",
-		      "path", c->dump_path,
+	d = json_pack("{s:n, s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:o, s:I, s:o, s:I, s:o}",
+		      "path",
 		      "format", nm_format_name(f->format),
 		      "type", nm_dump_type_name(f->type),
 		      "arch", nm_arch_name(f->arch),
@@ -234,6 +234,7 @@ static json_t *dump_json(const struct cli *c, const struct info_view *v)
 		      "system_time", v->system_time ? json_string(when) : json_null(),
 		      "pages_in_dump", (json_int_t)f->pages_in_dump,
 		      "physical_runs", runs_json(f));
+	cli_json_set_path(d, "path", c->dump_path);
 	json_object_set_new(d, "dump_type_value", json_integer(f->dump_type_value));
 	/* kdbg_va: the same string under the name pools uses beside its kdbg object */
 	json_object_set_new(d, "kdbg_va", v->kdbg_source ? cli_json_hex(v->kdbg) : json_null());
@@ -283,7 +284,9 @@ static void print_text(const struct cli *c, const struct info_view *v)
 	char when[64];
 
 	format_filetime(v->system_time, when, sizeof(when));
-	printf("path:          %s\n", c->dump_path);
+	fputs("path:          ", stdout);
+	cli_put_path(stdout, c->dump_path);
+	putchar('\n');
 	printf("format:        %s%s%s", nm_format_name(f->format), f->compression ? ", compressed with " : "",
 	       f->compression ? nm_compression_name(f->compression) : "");
 	if (f->format_basis)

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <ntmem/carve_files.h>
 
 #include "cli.h"
 
@@ -104,7 +107,8 @@ static void name_unreadable(struct read_state *st, const struct nm_walk *w, uint
 	char what[160];
 
 	cli_walk_describe(w, what, sizeof(what));
-	fprintf(stderr, "ntmem: %s: 0x%08llx-0x%08llx: not read: %s\n", st->c->dump_path,
+	cli_error_prefix(st->c);
+	fprintf(stderr, "0x%08llx-0x%08llx: not read: %s\n",
 		(unsigned long long)va, (unsigned long long)(va + chunk), what);
 	if (st->unreadable) {
 		json_t *page = cli_walk_json(w);
@@ -124,8 +128,16 @@ static void emit(struct read_state *st, uint64_t va, const uint8_t *bytes, size_
 	if (st->fd >= 0) {
 		const uint8_t *p = bytes ? bytes : zeros;
 
-		if (!st->io_error && write(st->fd, p, chunk) != (ssize_t)chunk)
-			st->io_error = errno ? errno : EIO;
+		for (size_t done = 0; !st->io_error && done < chunk;) {
+			ssize_t w = write(st->fd, p + done, chunk - done);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				st->io_error = w < 0 ? errno : EIO;
+			else
+				done += (size_t)w;
+		}
 	} else if (st->json_hex) {
 		for (size_t i = 0; i < chunk; i++) {
 			uint8_t b = bytes ? bytes[i] : 0;
@@ -160,15 +172,70 @@ static void read_range(struct cli_memory *m, const struct read_args *a, struct r
 	hexdump_flush(&st->hex);
 }
 
-static int open_output(const struct cli *c, const char *path, int *fd)
+/* -o FILE: a regular file is written under a temporary name beside it and
+ * named when complete (replacing an older regular file, as before); a path
+ * that names something else (/dev/null, a FIFO the user made) is written
+ * directly, since it holds no file to leave half-written. */
+struct read_output {
+	int dirfd;
+	bool direct;
+	struct nm_outfile file;
+};
+
+static int open_output(const char *path, struct read_output *ro, int *fd)
 {
-	*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (*fd < 0) {
-		fprintf(stderr, "ntmem: %s: cannot create: %s\n", path, strerror(errno));
-		(void)c;
-		return CLI_EXIT_USAGE;
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	struct stat st;
+	nm_error err = { { 0 }, { 0 } };
+
+	ro->dirfd = -1;
+	ro->direct = stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+	if (ro->direct) {
+		*fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		if (*fd < 0)
+			return cli_fail_output(path, "output", strerror(errno));
+		return CLI_EXIT_OK;
 	}
+	if (slash && (size_t)(slash - path) >= sizeof(dir))
+		return cli_fail_output(path, "output", "directory name too long");
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + (slash == path) : 1,
+		 slash ? path : ".");
+	ro->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ro->dirfd < 0)
+		return cli_fail_output(path, "output", strerror(errno));
+	if (nm_outfile_begin(ro->dirfd, slash ? slash + 1 : path, true, &ro->file, &err) != 0) {
+		close(ro->dirfd);
+		ro->dirfd = -1;
+		return cli_fail_output(path, "output", err.why);
+	}
+	*fd = ro->file.fd;
 	return CLI_EXIT_OK;
+}
+
+/* Names the file (or closes the device); IO_ERROR is the first write's
+ * errno. The output is removed on any failure. */
+static int close_output(const char *path, struct read_output *ro, int io_error)
+{
+	nm_error err = { { 0 }, { 0 } };
+	int rc = CLI_EXIT_OK;
+
+	if (ro->direct)
+		return CLI_EXIT_OK;
+	if (io_error) {
+		nm_outfile_abandon(&ro->file);
+		{
+		char why[160];
+
+		snprintf(why, sizeof(why), "write failed: %s", strerror(io_error));
+		rc = cli_fail_output(path, "output", why);
+	}
+	} else if (nm_outfile_commit(&ro->file, &err) != 0) {
+		rc = cli_fail_output(path, "output", err.why);
+	}
+	close(ro->dirfd);
+	ro->dirfd = -1;
+	return rc;
 }
 
 static void print_json(const struct cli *c, const struct read_args *a, struct read_state *st)
@@ -181,7 +248,7 @@ static void print_json(const struct cli *c, const struct read_args *a, struct re
 	json_object_set_new(doc, "unreadable", st->unreadable);
 	st->unreadable = NULL;
 	if (a->out_path) {
-		json_object_set_new(doc, "output", json_string(a->out_path));
+		cli_json_set_path(doc, "output", a->out_path);
 	} else {
 		st->json_hex[st->json_pos] = '\0';
 		json_object_set_new(doc, "data", json_string(st->json_hex));
@@ -193,6 +260,7 @@ int cmd_read(const struct cli *c)
 {
 	struct read_args a;
 	struct read_state st = { .c = c, .fd = -1 };
+	struct read_output ro = { .dirfd = -1, .direct = false };
 	struct cli_memory m;
 	int rc = parse_args(c, &a);
 
@@ -211,7 +279,7 @@ int cmd_read(const struct cli *c)
 				    m.kernel.mode->va_bits == 32 ? "32-bit" : m.kernel.mode->name);
 		goto out;
 	}
-	if (a.out_path && (rc = open_output(c, a.out_path, &st.fd)) != CLI_EXIT_OK)
+	if (a.out_path && (rc = open_output(a.out_path, &ro, &st.fd)) != CLI_EXIT_OK)
 		goto out;
 	if (c->json) {
 		st.unreadable = json_array();
@@ -221,23 +289,26 @@ int cmd_read(const struct cli *c)
 		}
 	}
 	read_range(&m, &a, &st);
-	if (st.fd >= 0 && close(st.fd) != 0 && !st.io_error)
+	if (ro.direct && close(st.fd) != 0 && !st.io_error)
 		st.io_error = errno;
 	st.fd = -1;
-	if (st.io_error) {
-		fprintf(stderr, "ntmem: %s: write failed: %s\n", a.out_path, strerror(st.io_error));
-		rc = CLI_EXIT_USAGE;
+	if (a.out_path && (rc = close_output(a.out_path, &ro, st.io_error)) != CLI_EXIT_OK)
 		goto out;
-	}
 	if (c->json)
 		print_json(c, &a, &st);
-	else if (a.out_path)
-		printf("wrote %llu bytes to %s (%llu readable)\n", (unsigned long long)a.len, a.out_path,
-		       (unsigned long long)st.readable_bytes);
+	else if (a.out_path) {
+		printf("wrote %llu bytes to ", (unsigned long long)a.len);
+		cli_put_path(stdout, a.out_path);
+		printf(" (%llu readable)\n", (unsigned long long)st.readable_bytes);
+	}
 	rc = st.partial ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 out:
-	if (st.fd >= 0)
+	if (ro.direct && st.fd >= 0)
 		close(st.fd);
+	else if (ro.dirfd >= 0) {
+		nm_outfile_abandon(&ro.file);
+		close(ro.dirfd);
+	}
 	json_decref(st.unreadable);
 	free(st.json_hex);
 	cli_close_memory(&m);

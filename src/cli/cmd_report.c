@@ -116,6 +116,19 @@ static int run_part(const struct cli *c, const struct report_part *p, json_t *do
 	return rc;
 }
 
+/* Every part after info opens the kernel view; why it is unusable, or why
+ * it has no KDBG, is said once here rather than once per part. */
+static void say_kernel_once(const struct cli *c)
+{
+	nm_source *src;
+	struct nm_kernel k;
+
+	if (cli_open_kernel(c, &src, &k) != CLI_EXIT_OK)
+		return;
+	nm_kernel_close(&k);
+	nm_source_close(src);
+}
+
 /* ---- the carve and the picture ---------------------------------------- */
 
 struct report_carve {
@@ -160,8 +173,8 @@ static int carve_all(const struct cli *c, const struct report_args *a, struct re
 		return CLI_EXIT_PARTIAL;
 	rc = carve_targets(c, &rc_out->view.kernel, &req, t, n, &rc_out->result);
 	free(t);
-	if (rc == CLI_EXIT_USAGE)
-		return rc;
+	if (rc == CLI_EXIT_USAGE || rc == CLI_EXIT_OUTPUT)
+		return CLI_EXIT_USAGE;
 	rc_out->carved = true;
 	if (!rc_out->view.has_modules || rc_out->view.modules.incomplete)
 		rc = worst(rc, CLI_EXIT_PARTIAL);
@@ -278,17 +291,22 @@ int cmd_report(const struct cli *c)
 	struct report_carve carve;
 	json_t *doc = NULL;
 	int rc = parse_report_args(c, &a), status = CLI_EXIT_OK;
+	struct cli quiet = *c;
+
+	quiet.kernel_said = true;
 
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	if (c->json || a.out_dir)
 		doc = cli_json_document(c);
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		rc = run_part(c, &parts[i], doc);
+		rc = run_part(&quiet, &parts[i], doc);
 		if (i == 0 && rc == CLI_EXIT_BAD_INPUT) {	/* info already said why */
 			json_decref(doc);
 			return rc;
 		}
+		if (i == 0)
+			say_kernel_once(c);
 		status = worst(status, part_status(rc));
 	}
 	memset(&carve, 0, sizeof(carve));
@@ -297,7 +315,7 @@ int cmd_report(const struct cli *c)
 			printf("\n==== carved images (ntmem carve --all) ====\n");
 		/* An unusable -o DIR (already named on stderr) is output that
 		 * cannot be written: done in part, the parts above stand. */
-		rc = carve_all(c, &a, &carve);
+		rc = carve_all(&quiet, &a, &carve);
 		if (rc == CLI_EXIT_USAGE) {
 			status = worst(status, CLI_EXIT_PARTIAL);
 		} else {

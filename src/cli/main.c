@@ -345,11 +345,25 @@ static int run(int argc, char **argv, struct parsed *p)
 	return cmd->run(&c);
 }
 
-int main(int argc, char **argv)
+static int run_command_line(int argc, char **argv)
 {
 	struct parsed p = { 0 };
 	int rc = run(argc, argv, &p);
 
 	free(p.given);
 	return rc;
+}
+
+/* Built as the fuzz_cli target, main is renamed and the harness owns
+ * stdout: it is flushed and checked there, not closed. */
+#ifdef main
+#define CLOSE_STDOUT false
+#else
+#define CLOSE_STDOUT true
+#endif
+
+int main(int argc, char **argv)
+{
+	cli_prepare_streams();
+	return cli_finish_output(run_command_line(argc, argv), CLOSE_STDOUT);
 }

@@ -38,7 +38,6 @@ static int refuse_unreadable_memory(const struct nm_dump_facts *f, nm_error *err
 int cli_open_memory(const struct cli *c, struct cli_memory *m)
 {
 	nm_error err = { { 0 }, { 0 } };
-	const struct nm_dump_facts *f;
 	int rc = cli_open_source(c, &m->src);
 
 	m->xlat = NULL;
@@ -46,17 +45,11 @@ int cli_open_memory(const struct cli *c, struct cli_memory *m)
 	memset(&m->kernel, 0, sizeof(m->kernel));
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	f = nm_source_facts(m->src);
-	if (refuse_unreadable_memory(f, &err) != 0)
+	if (refuse_unreadable_memory(nm_source_facts(m->src), &err) != 0)
 		goto fail;
-	if (f->max_pfn == 0) {
-		nm_fail(&err, "dump", "dump holds no physical memory this command can use (%s %s dump)",
-			nm_arch_name(f->arch), nm_dump_type_name(f->type));
-		goto fail;
-	}
 	if (nm_kernel_open(m->src, &c->kopt, &m->kernel, &err) != 0)
 		goto fail;
-	if (!m->kernel.has_kdbg)
+	if (!m->kernel.has_kdbg && !c->kernel_said)
 		cli_warn(c, "%s: %s", m->kernel.kdbg_error.what, m->kernel.kdbg_error.why);
 	m->xlat = m->kernel.xlat;
 	m->pfn_checked = m->kernel.has_pfn_database;
@@ -65,7 +58,7 @@ fail:
 	nm_kernel_close(&m->kernel);
 	nm_source_close(m->src);
 	m->src = NULL;
-	return cli_fail_input(c, &err);
+	return c->kernel_said ? CLI_EXIT_BAD_INPUT : cli_fail_input(c, &err);
 }
 
 void cli_memory_walk(struct cli_memory *m, uint64_t va, struct nm_walk *out)
@@ -93,9 +86,9 @@ int cli_open_kernel(const struct cli *c, nm_source **src, struct nm_kernel *k)
 	    nm_kernel_open(*src, &c->kopt, k, &err) != 0) {
 		nm_source_close(*src);
 		*src = NULL;
-		return cli_fail_input(c, &err);
+		return c->kernel_said ? CLI_EXIT_BAD_INPUT : cli_fail_input(c, &err);
 	}
-	if (!k->has_kdbg)
+	if (!k->has_kdbg && !c->kernel_said)
 		cli_warn(c, "%s: %s", k->kdbg_error.what, k->kdbg_error.why);
 	return CLI_EXIT_OK;
 }

@@ -395,6 +395,12 @@ static void draw_module(struct picture *pic, const struct carve_module *m, unsig
 	fprintf(f, "<section class=\"module\" id=\"m%u\"><h3>", index);
 	put_escaped(f, m->display_name);
 	fprintf(f, " at 0x%08x, %s</h3>\n", m->target.base, size);
+	if (m->skipped) {
+		fputs("<p>skipped: ", f);
+		put_escaped(f, m->skipped_why);
+		fputs("</p></section>\n", f);
+		return;
+	}
 	if (!m->carved) {
 		fputs("<p class=\"error\">not carved: ", f);
 		put_escaped(f, m->error.what);

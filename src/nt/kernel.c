@@ -7,6 +7,9 @@
 #include <ntmem/kernel.h>
 #include <ntmem/pfn.h>
 
+/* Why a dump's memory cannot be used, in the same words for every
+ * command (issue 15): the architecture, the dump type, then the
+ * page-table root. */
 static int refuse_unusable(const struct nm_dump_facts *f, nm_error *err)
 {
 	if (f->arch != NM_ARCH_X86 && f->arch != NM_ARCH_X64)
@@ -23,8 +26,28 @@ static int refuse_unusable(const struct nm_dump_facts *f, nm_error *err)
 		return nm_fail(err, "header.DumpType", "dump type %u holds no memory ntmem can read",
 			       f->dump_type_value);
 	default:
-		return 0;
+		break;
 	}
+	if (f->max_pfn == 0)
+		return nm_fail(err, "dump", "dump holds no physical memory ntmem can read (%s %s dump)",
+			       nm_arch_name(f->arch), nm_dump_type_name(f->type));
+	return 0;
+}
+
+/* A root of 0 is refused; no root at all is found in memory (dtb_find). */
+static int refuse_root(const struct nm_dump_facts *f, const struct nm_kernel_options *opt, nm_error *err)
+{
+	(void)f;
+	if (opt && opt->has_dtb && opt->dtb == 0)
+		return nm_fail(err, "--dtb", "0 is not a page-table root (the physical address of the page directory or PDPT)");
+	return 0;
+}
+
+int nm_kernel_check_usable(const struct nm_dump_facts *f, const struct nm_kernel_options *opt, nm_error *err)
+{
+	if (refuse_unusable(f, err) != 0)
+		return -1;
+	return refuse_root(f, opt, err);
 }
 
 static int new_translator(struct nm_kernel *k, uint64_t dtb, nm_error *err)
@@ -239,7 +262,7 @@ int nm_kernel_open(const nm_source *src, const struct nm_kernel_options *opt,
 
 	memset(out, 0, sizeof(*out));
 	out->src = src;
-	if (refuse_unusable(f, err) != 0)
+	if (nm_kernel_check_usable(f, opt, err) != 0)
 		return -1;
 	dtb = opt && opt->has_dtb ? opt->dtb : f->dtb;
 	out->build = f->build;

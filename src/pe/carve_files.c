@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -93,6 +94,108 @@ int nm_outdir_create(int dirfd, const char *name, bool force, int *fd, nm_error 
 		return nm_fail(err, name, "cannot create: %s%s", strerror(errno),
 			       errno == EEXIST ? " (use --force to replace it)" : "");
 	return 0;
+}
+
+/* ---- complete files only ------------------------------------------------ */
+
+static int refuse_existing(int dirfd, const char *name, bool force, nm_error *err)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : nm_fail(err, name, "cannot inspect: %s", strerror(errno));
+	if (!force)
+		return nm_fail(err, name, "cannot create: %s (use --force to replace it)", strerror(EEXIST));
+	if (!S_ISREG(st.st_mode))
+		return nm_fail(err, name, "exists and is not a regular file; not replaced");
+	return 0;
+}
+
+static bool proc_fd_links(void)
+{
+	return access("/proc/self/fd", X_OK) == 0;
+}
+
+int nm_outfile_begin(int dirfd, const char *name, bool force, struct nm_outfile *o, nm_error *err)
+{
+	static const char partial[] = ".partial-";
+	unsigned long pid = (unsigned long)getpid();
+
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	o->dirfd = dirfd;
+	o->force = force;
+	if (!*name || strchr(name, '/') || strlen(name) > NM_OUTPUT_NAME_MAX)
+		return nm_fail(err, "output", "'%s' is not a file name of 1 to %d bytes", name, NM_OUTPUT_NAME_MAX);
+	snprintf(o->name, sizeof(o->name), "%s", name);
+	if (refuse_existing(dirfd, name, force, err) != 0)
+		return -1;
+	if (proc_fd_links()) {
+		o->fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+		o->unnamed = o->fd >= 0;
+	}
+	/* No O_TMPFILE here: a name that says what it is, made unique by the
+	 * process and a counter, created as exclusively as the final one. */
+	for (unsigned n = 0; o->fd < 0 && n < 100; n++) {
+		snprintf(o->temp, sizeof(o->temp), "%s%s%lu-%u", name, partial, pid, n);
+		o->fd = openat(dirfd, o->temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (o->fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (o->fd < 0)
+		return nm_fail(err, name, "cannot create: %s", strerror(errno));
+	return 0;
+}
+
+static int link_final(struct nm_outfile *o, nm_error *err)
+{
+	char proc[64];
+
+	if (o->force && refuse_existing(o->dirfd, o->name, true, err) != 0)
+		return -1;
+	if (o->force && unlinkat(o->dirfd, o->name, 0) != 0 && errno != ENOENT)
+		return nm_fail(err, o->name, "cannot replace the existing file: %s", strerror(errno));
+	if (o->unnamed) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o->fd);
+		if (linkat(AT_FDCWD, proc, o->dirfd, o->name, AT_SYMLINK_FOLLOW) != 0)
+			return nm_fail(err, o->name, "cannot name the finished file: %s", strerror(errno));
+		return 0;
+	}
+	/* link, not rename: a name that appeared meanwhile is not replaced. */
+	if (linkat(o->dirfd, o->temp, o->dirfd, o->name, 0) != 0)
+		return nm_fail(err, o->name, "cannot name the finished file: %s", strerror(errno));
+	unlinkat(o->dirfd, o->temp, 0);
+	o->temp[0] = 0;
+	return 0;
+}
+
+int nm_outfile_commit(struct nm_outfile *o, nm_error *err)
+{
+	int rc = link_final(o, err);
+
+	if (rc != 0) {
+		nm_outfile_abandon(o);
+		return -1;
+	}
+	if (close(o->fd) != 0) {
+		int e = errno;
+
+		o->fd = -1;
+		unlinkat(o->dirfd, o->name, 0);
+		return nm_fail(err, o->name, "write failed on close: %s", strerror(e));
+	}
+	o->fd = -1;
+	return 0;
+}
+
+void nm_outfile_abandon(struct nm_outfile *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
+	if (!o->unnamed && o->temp[0])
+		unlinkat(o->dirfd, o->temp, 0);
+	o->temp[0] = 0;
 }
 
 /* Writes every byte of IOV[0..n) at OFF, resuming after short writes. */

@@ -29,8 +29,17 @@ static int check_bitmap_fits(const struct nm_source *src, uint64_t bitmap_offset
 {
 	uint64_t room = src->len > bitmap_offset ? src->len - bitmap_offset : 0;
 
+	uint64_t max_bits = src->facts.arch == NM_ARCH_X86 ? NM_X86_MAX_PFN : NM_CONTAINER_MAX_PFN;
+
 	if (nbits == 0)
 		return nm_fail(err, "bitmap.BitCount", "the bitmap holds no bits");
+	/* The rank index is sized by the bit count: a count no machine of this
+	 * architecture can address is refused before anything is allocated. */
+	if (nbits > max_bits)
+		return nm_fail(err, "bitmap.BitCount",
+			       "%llu bits (pages) exceed the %llu an %s machine can address (%llu GiB)",
+			       (unsigned long long)nbits, (unsigned long long)max_bits,
+			       nm_arch_name(src->facts.arch), (unsigned long long)(max_bits >> (30 - NM_PAGE_SHIFT)));
 	/* Checked before anything is sized by it: the bits must be in the file. */
 	if (nbits / 8 > room || (nbits + 7) / 8 > room)
 		return nm_fail(err, "bitmap.BitCount",
@@ -119,7 +128,10 @@ static int bitmap_for_each_page(const struct nm_source *src, nm_page_visitor *vi
 
 		while (bits) {
 			unsigned b = (unsigned)__builtin_ctzll(bits);
-			int rc = visit(ctx, w * 64 + b, src->data + src->first_page_offset +
+			int rc = 0;
+
+			if (nm_source_next_page_with_data(src, src->first_page_offset, index, index + 1) == index)
+				rc = visit(ctx, w * 64 + b, src->data + src->first_page_offset +
 							    index * NM_PAGE_SIZE);
 			if (rc)
 				return rc;

@@ -190,6 +190,7 @@ static int check_segment(const uint8_t *d, size_t len, const struct phdr *h, uin
 	}
 	info->load_start[info->loads] = h->paddr;
 	info->load_end[info->loads] = h->paddr + h->memsz;
+	info->load_offset[info->loads] = h->offset;
 	info->loads++;
 	return 0;
 }

@@ -120,33 +120,56 @@ static int after_member(const z_stream *z, const uint8_t *gz, size_t len, bool *
 		       (size_t)z->avail_in, at);
 }
 
+/* zlib's own words, with what they mean for the file: a trailer whose
+ * length or CRC disagrees with the data is corrupt, not truncated. */
 static int inflate_error(int zrc, const z_stream *z, nm_error *err)
 {
+	const char *msg = z->msg ? z->msg : "corrupt compressed data";
+
 	if (zrc == Z_MEM_ERROR)
 		return nm_fail(err, "gzip stream", "out of memory");
 	if (zrc == Z_BUF_ERROR)
 		return nm_fail(err, "gzip stream", "truncated: the file ends inside the compressed data");
-	return nm_fail(err, "gzip stream", "%s", z->msg ? z->msg : "corrupt compressed data");
+	if (strcmp(msg, "incorrect length check") == 0)
+		return nm_fail(err, "gzip trailer.ISIZE", "incorrect length check: the trailer's length is not the inflated size (mod 2^32)");
+	if (strcmp(msg, "incorrect data check") == 0)
+		return nm_fail(err, "gzip trailer.CRC32", "incorrect data check: the trailer's CRC-32 is not the inflated data's");
+	return nm_fail(err, "gzip stream", "%s", msg);
 }
 
 /* Inflates every member of the gzip data GZ into FD from offset 0. The loop
  * ends because each turn consumes input or produces output, and output is
  * bounded by LIMIT. */
 static int inflate_members(z_stream *z, const uint8_t *gz, size_t len, struct inflated_copy *out,
-			   uint64_t limit, uint8_t *buf, uint64_t *out_len, nm_error *err)
+			   uint64_t limit, uint64_t stop_at, uint8_t *buf, uint64_t *out_len, nm_error *err)
 {
 	uint64_t total = 0;
 
 	for (;;) {
+		if (total >= stop_at) {
+			/* All the inner file needs is here: one more turn only, so
+			 * that a stream ending now still has its trailer checked;
+			 * a stream holding more is not inflated further. */
+			uint8_t probe[1];
+			int zrc;
+
+			z->next_out = probe;
+			z->avail_out = sizeof(probe);
+			zrc = inflate(z, Z_NO_FLUSH);
+			if (zrc != Z_STREAM_END || z->avail_out == 0)
+				break;
+		}
 		int zrc;
 		size_t produced;
 
 		z->next_out = buf;
-		z->avail_out = CHUNK;
+		z->avail_out = stop_at - total < CHUNK ? (uInt)(stop_at - total) : CHUNK;
+		if (z->avail_out == 0)
+			z->avail_out = 1;	/* the probe above saw the stream end: let it end */
 		zrc = inflate(z, Z_NO_FLUSH);
-		produced = CHUNK - z->avail_out;
+		produced = (size_t)(z->next_out - buf);
 		if (zrc != Z_OK && zrc != Z_STREAM_END && !(zrc == Z_BUF_ERROR && produced))
-			return inflate_error(z->avail_in ? zrc : Z_BUF_ERROR, z, err);
+			return inflate_error(zrc, z, err);
 		if (produced > limit - total)
 			return nm_fail(err, "gzip", "inflates to more than the %llu GiB limit",
 				       (unsigned long long)(limit >> 30));
@@ -168,8 +191,8 @@ static int inflate_members(z_stream *z, const uint8_t *gz, size_t len, struct in
 	return 0;
 }
 
-int nm_gzip_inflate_to_fd(const uint8_t *gz, size_t len, int fd, uint64_t limit,
-			  uint64_t disk_budget, uint64_t *out_len, nm_error *err)
+static int inflate_to_fd(const uint8_t *gz, size_t len, int fd, uint64_t limit, uint64_t stop_at,
+			 uint64_t disk_budget, uint64_t *out_len, nm_error *err)
 {
 	struct inflated_copy out = { fd, 0, disk_budget };
 	z_stream z;
@@ -192,7 +215,7 @@ int nm_gzip_inflate_to_fd(const uint8_t *gz, size_t len, int fd, uint64_t limit,
 		free(buf);
 		return nm_fail(err, "gzip", "compressed files above 1 GiB are not read (inflate it first)");
 	}
-	rc = inflate_members(&z, gz, len, &out, limit, buf, out_len, err);
+	rc = inflate_members(&z, gz, len, &out, limit, stop_at, buf, out_len, err);
 	inflateEnd(&z);
 	free(buf);
 	if (rc == 0 && ftruncate(fd, (off_t)*out_len) != 0)
@@ -200,8 +223,15 @@ int nm_gzip_inflate_to_fd(const uint8_t *gz, size_t len, int fd, uint64_t limit,
 	return rc;
 }
 
-/* The inflated copy, mapped; FD stays open for readers that need one. */
-static int inflate_and_map(const uint8_t *gz, size_t len, int *fd, const uint8_t **data,
+int nm_gzip_inflate_to_fd(const uint8_t *gz, size_t len, int fd, uint64_t limit,
+			  uint64_t disk_budget, uint64_t *out_len, nm_error *err)
+{
+	return inflate_to_fd(gz, len, fd, limit, UINT64_MAX, disk_budget, out_len, err);
+}
+
+/* The inflated copy (its first NEED bytes at most), mapped; FD stays open
+ * for readers that need one. */
+static int inflate_and_map(const uint8_t *gz, size_t len, uint64_t need, int *fd, const uint8_t **data,
 			   size_t *size, nm_error *err)
 {
 	uint64_t n = 0;
@@ -210,7 +240,7 @@ static int inflate_and_map(const uint8_t *gz, size_t len, int *fd, const uint8_t
 	*fd = nm_temp_file(err);
 	if (*fd < 0)
 		return -1;
-	if (nm_gzip_inflate_to_fd(gz, len, *fd, NM_GZIP_MAX_INFLATED, nm_temp_disk_budget(*fd), &n, err) != 0)
+	if (inflate_to_fd(gz, len, *fd, NM_GZIP_MAX_INFLATED, need, nm_temp_disk_budget(*fd), &n, err) != 0)
 		goto fail;
 	if (n == 0) {
 		nm_fail(err, "gzip stream", "inflates to nothing");
@@ -243,6 +273,7 @@ int nm_gzip_open(struct nm_input *in, struct nm_source **out, nm_error *err)
 				  .forced = in->forced, .depth = in->depth + 1 };
 	char name[4096];
 	size_t n = in->name ? strlen(in->name) : 0;
+	uint64_t need;
 	int rc;
 
 	*out = NULL;
@@ -254,9 +285,13 @@ int nm_gzip_open(struct nm_input *in, struct nm_source **out, nm_error *err)
 	}
 	if (in->depth > 0)
 		return nm_fail(err, "gzip", "holds another gzip stream (inflate the outer one first)");
-	if (inflate_and_map(in->data, in->len, &inner.fd, &inner.data, &inner.len, err) != 0)
+	if (nm_gzip_recognise(in->data, in->len, in->forced && strcmp(in->forced, "raw") == 0, &need, err) != 0)
+		return -1;
+	if (inflate_and_map(in->data, in->len, need, &inner.fd, &inner.data, &inner.len, err) != 0)
 		return -1;
 	rc = nm_open_input(&inner, out, err);
+	if (rc == 0 && (*out)->owns_mapping && (*out)->data == inner.data)
+		nm_extents_read(inner.fd, inner.len, &(*out)->extents);	/* zero blocks were left as holes */
 	nm_input_release(&inner);
 	close(inner.fd);
 	if (rc != 0)

@@ -11,9 +11,14 @@ bool nm_kdump_magic(const uint8_t *data, size_t len)
 	       (len >= 12 && memcmp(data, "makedumpfile", 12) == 0);
 }
 
+int nm_kdump_refuse(nm_error *err)
+{
+	return nm_fail(err, "format", "kdump-compressed (makedumpfile/diskdump) file: recognised, not read by this version");
+}
+
 int nm_kdump_compressed_open(struct nm_input *in, struct nm_source **out, nm_error *err)
 {
 	(void)in;
 	*out = NULL;
-	return nm_fail(err, "format", "kdump-compressed (makedumpfile/diskdump) file: recognised, not read by this version");
+	return nm_kdump_refuse(err);
 }

@@ -9,9 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libkdumpfile/kdumpfile.h>
+
+#include <ntmem/mapped_file.h>
 
 #include "source_internal.h"
 
@@ -24,6 +27,12 @@ struct nm_kdump {
 	uint64_t max_pfn;
 	uint8_t *pages;		/* max_pfn pages, filled on demand */
 	uint8_t *state;		/* one enum page_state per page */
+	/* Where each segment's bytes are in the file, and where the file holds
+	 * data: a scan skips pages in holes and reads the others through one
+	 * scratch page, so that it costs what the file holds and keeps no copy. */
+	struct nm_elf_info loads;
+	struct nm_extents extents;
+	uint8_t scratch[NM_PAGE_SIZE];
 };
 
 static void release(struct nm_kdump *k)
@@ -38,6 +47,7 @@ static void release(struct nm_kdump *k)
 		kdump_bmp_decref(k->pagemap);
 	if (k->ctx)
 		kdump_free(k->ctx);
+	nm_extents_free(&k->extents);
 	if (k->fd >= 0)
 		close(k->fd);
 	free(k);
@@ -107,6 +117,51 @@ static bool next_run(const struct nm_kdump *k, uint64_t *pfn, uint64_t *end)
 	return *end > *pfn;
 }
 
+/* The segment holding PFN (HINT first: scans go in order), or -1. */
+static int segment_of(const struct nm_kdump *k, uint64_t pfn, int hint)
+{
+	uint64_t pa = pfn << NM_PAGE_SHIFT;
+
+	if (hint >= 0 && pa >= k->loads.load_start[hint] && pa < k->loads.load_end[hint])
+		return hint;
+	for (uint32_t i = 0; i < k->loads.loads; i++)
+		if (pa >= k->loads.load_start[i] && pa < k->loads.load_end[i])
+			return (int)i;
+	return -1;
+}
+
+/* PFN's page, or NULL when it lies in a hole of the file; *NEXT is then the
+ * first PFN after it worth reading. A page already copied is served from
+ * the copy, any other through the scratch page. */
+static const uint8_t *scan_page(struct nm_kdump *k, uint64_t pfn, int *seg, uint64_t *next)
+{
+	size_t size = NM_PAGE_SIZE;
+	uint64_t off, data, seg_end;
+
+	*next = pfn + 1;
+	if (k->state[pfn] == PAGE_FILLED)
+		return k->pages + pfn * NM_PAGE_SIZE;
+	*seg = segment_of(k, pfn, *seg);
+	if (*seg >= 0) {
+		off = k->loads.load_offset[*seg] + ((pfn << NM_PAGE_SHIFT) - k->loads.load_start[*seg]);
+		data = nm_extents_data_from(&k->extents, off);
+		if (data >= off + NM_PAGE_SIZE) {
+			seg_end = k->loads.load_end[*seg] >> NM_PAGE_SHIFT;
+			if (data != UINT64_MAX && data - off < (seg_end - pfn) << NM_PAGE_SHIFT)
+				*next = pfn + ((data - off) >> NM_PAGE_SHIFT);
+			else
+				*next = seg_end;
+			if (*next <= pfn)
+				*next = pfn + 1;
+			return NULL;
+		}
+	}
+	if (kdump_read(k->ctx, KDUMP_MACHPHYSADDR, pfn << NM_PAGE_SHIFT, k->scratch, &size) != KDUMP_OK ||
+	    size != NM_PAGE_SIZE)
+		return NULL;
+	return k->scratch;
+}
+
 static const uint8_t *kdump_page(const struct nm_source *src, uint64_t pfn)
 {
 	return page_of(src->kdump, pfn);
@@ -115,17 +170,22 @@ static const uint8_t *kdump_page(const struct nm_source *src, uint64_t pfn)
 static int kdump_for_each_page(const struct nm_source *src, nm_page_visitor *visit, void *ctx)
 {
 	const struct nm_kdump *k = src->kdump;
-	uint64_t pfn = 0, end;
+	/* The scratch page and the segment hint are the reader's own working
+	 * memory, not the source's content. */
+	struct nm_kdump *rw = (struct nm_kdump *)k;
+	uint64_t pfn = 0, end, next;
+	int seg = -1;
 
 	/* Each turn moves PFN forward to a run's end, so at most max_pfn turns. */
 	while (next_run(k, &pfn, &end)) {
-		for (; pfn < end; pfn++) {
-			const uint8_t *page = page_of(k, pfn);
+		for (; pfn < end; pfn = next) {
+			const uint8_t *page = scan_page(rw, pfn, &seg, &next);
 			int rc = page ? visit(ctx, pfn, page) : 0;
 
 			if (rc)
 				return rc;
 		}
+		pfn = end;
 	}
 	return 0;
 }
@@ -147,6 +207,15 @@ static void describe_runs(const struct nm_kdump *k, struct nm_dump_facts *f)
 		pfn = end;
 	}
 	f->header_pages = f->pages_in_dump;
+}
+
+static void read_extents(struct nm_kdump *k)
+{
+	struct stat st;
+
+	if (fstat(k->fd, &st) == 0)
+		nm_extents_read(k->fd, (uint64_t)st.st_size, &k->extents);
+	(void)lseek(k->fd, 0, SEEK_SET);
 }
 
 static int kdump_fail(struct nm_kdump *k, const char *what, const char *doing, nm_error *err)
@@ -221,6 +290,8 @@ int nm_kdump_open(int fd, const struct nm_elf_info *info, struct nm_source **out
 		return src ? nm_fail(err, "memory", "out of memory") : -1;
 	}
 	k->fd = fd;
+	k->loads = *info;
+	read_extents(k);
 	if (open_library(k, err) != 0 || reserve_pages(k, err) != 0) {
 		release(k);
 		free(src);
@@ -248,10 +319,9 @@ int nm_container_fd(const char *path, int fd, const uint8_t *data, size_t len, n
 		return out;
 	}
 	if (path) {
-		out = open(path, O_RDONLY | O_CLOEXEC);
-		if (out < 0)
-			return nm_fail(err, "file", "cannot open: %s", strerror(errno));
-		return out;
+		uint64_t size;
+
+		return nm_open_regular(path, &out, &size, err) == 0 ? out : -1;
 	}
 	out = memfd_create("ntmem-container", MFD_CLOEXEC);
 	if (out < 0)

@@ -39,7 +39,8 @@ static const uint8_t *flat_page(const struct nm_source *src, uint64_t pfn)
 
 static int flat_for_each_page(const struct nm_source *src, nm_page_visitor *visit, void *ctx)
 {
-	for (uint64_t pfn = 0; pfn < src->facts.max_pfn; pfn++) {
+	for (uint64_t pfn = 0; (pfn = nm_source_next_page_with_data(src, 0, pfn, src->facts.max_pfn)) <
+			       src->facts.max_pfn; pfn++) {
 		int rc = visit(ctx, pfn, src->data + pfn * NM_PAGE_SIZE);
 
 		if (rc)

@@ -91,11 +91,16 @@ static int runs_for_each_page(const struct nm_source *src, nm_page_visitor *visi
 	for (uint32_t r = 0; r < src->nruns; r++) {
 		const struct nm_file_run *run = &src->runs[r];
 
-		for (uint64_t i = 0; i < run->page_count; i++) {
+		uint64_t i = 0;
+
+		/* I grows every turn (a skip moves it past at least one page). */
+		while ((i = nm_source_next_page_with_data(src, run->file_offset, i, run->page_count)) <
+		       run->page_count) {
 			int rc = visit(ctx, run->base_pfn + i,
 				       src->data + run->file_offset + i * NM_PAGE_SIZE);
 			if (rc)
 				return rc;
+			i++;
 		}
 	}
 	return 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <ntmem/bytes.h>
+#include <ntmem/mapped_file.h>
 
 #include "source_internal.h"
 
@@ -36,7 +37,7 @@ void nm_input_give(struct nm_input *in, struct nm_source *src)
 void nm_input_release(struct nm_input *in)
 {
 	if (in->owns_mapping)
-		munmap((void *)in->data, in->len);
+		nm_unmap_guarded(in->data, in->len);
 	in->owns_mapping = false;
 }
 
@@ -85,34 +86,35 @@ static void identify(const struct stat *st, struct nm_file_identity *id)
 	id->mtime_nsec = (int64_t)st->st_mtim.tv_nsec;
 }
 
-static int map_file(const char *path, const uint8_t **data, size_t *len,
+/* Opens PATH (a regular file only), maps it under the fault guard and
+ * learns its identity; FD stays open for the caller. */
+static int map_file(const char *path, int *fd, const uint8_t **data, size_t *len,
 		    struct nm_file_identity *id, nm_error *err)
 {
-	struct stat st;
-	void *p;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint64_t size;
 
-	if (fd < 0)
-		return nm_fail(err, "file", "cannot open: %s", strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return nm_fail(err, "file", "not a regular file");
-	}
-	if (st.st_size == 0) {
-		close(fd);
+	if (nm_open_regular(path, fd, &size, err) != 0)
+		return -1;
+	if (size == 0) {
+		close(*fd);
 		return nm_fail(err, "file", "the file is empty");
 	}
-	if ((uint64_t)st.st_size > SIZE_MAX) {
-		close(fd);
+	if (size > SIZE_MAX) {
+		close(*fd);
 		return nm_fail(err, "file", "too large to map");
 	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return nm_fail(err, "file", "cannot map: %s", strerror(errno));
-	*data = p;
-	*len = (size_t)st.st_size;
-	identify(&st, id);
+	*data = nm_map_guarded(*fd, (size_t)size, path, err);
+	if (!*data) {
+		close(*fd);
+		return -1;
+	}
+	*len = (size_t)size;
+	{
+		struct stat st;
+
+		if (fstat(*fd, &st) == 0)
+			identify(&st, id);
+	}
 	return 0;
 }
 
@@ -125,15 +127,20 @@ int nm_source_open_as(const char *path, const char *format, nm_source **out, nm_
 {
 	struct nm_input in = { .path = path, .name = path, .fd = -1, .owns_mapping = true,
 			       .forced = format };
-
 	struct nm_file_identity id = { 0 };
+	int fd;
 
 	*out = NULL;
-	if (map_file(path, &in.data, &in.len, &id, err) != 0)
+	if (map_file(path, &fd, &in.data, &in.len, &id, err) != 0)
 		return -1;
-	if (open_input(&in, out, err) != 0)
+	if (open_input(&in, out, err) != 0) {
+		close(fd);
 		return -1;
+	}
 	(*out)->identity = id;
+	if ((*out)->owns_mapping && (*out)->data == in.data)
+		nm_extents_read(fd, in.len, &(*out)->extents);
+	close(fd);
 	return 0;
 }
 
@@ -144,7 +151,8 @@ void nm_source_close(nm_source *src)
 	if (src->layout->close)
 		src->layout->close(src);
 	if (src->owns_mapping)
-		munmap((void *)src->data, src->len);
+		nm_unmap_guarded(src->data, src->len);
+	nm_extents_free(&src->extents);
 	free(src);
 }
 
@@ -177,6 +185,18 @@ int nm_source_read_pa(const nm_source *src, uint64_t pa, void *buf, size_t len)
 		len -= chunk;
 	}
 	return 0;
+}
+
+uint64_t nm_source_next_page_with_data(const nm_source *src, uint64_t base, uint64_t i, uint64_t count)
+{
+	uint64_t off = base + i * NM_PAGE_SIZE;
+	uint64_t data = nm_extents_data_from(&src->extents, off);
+
+	if (data < off + NM_PAGE_SIZE)
+		return i;
+	if (data == UINT64_MAX || data - base >= count * NM_PAGE_SIZE)
+		return count;
+	return (data - base) / NM_PAGE_SIZE;
 }
 
 int nm_source_for_each_page(const nm_source *src, nm_page_visitor *visit, void *ctx)

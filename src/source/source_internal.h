@@ -51,11 +51,32 @@ extern const struct nm_layout_ops nm_layout_bitmap;	/* kernel and bitmap dumps (
 extern const struct nm_layout_ops nm_layout_flat;	/* raw image (raw.c) */
 extern const struct nm_layout_ops nm_layout_kdump;	/* through libkdumpfile (kdumpfile.c) */
 
+/* The byte ranges of a file that hold data (extents.c); known is false when
+ * the file system cannot say, and then every byte counts as data. */
+struct nm_extent {
+	uint64_t start, end;
+};
+struct nm_extents {
+	bool known;
+	size_t count;
+	struct nm_extent *items;	/* ascending, disjoint */
+};
+void nm_extents_read(int fd, uint64_t size, struct nm_extents *x);
+void nm_extents_free(struct nm_extents *x);
+/* The first offset at or after OFF that holds data, UINT64_MAX when none. */
+uint64_t nm_extents_data_from(const struct nm_extents *x, uint64_t off);
+
+/* Bitmap dumps of an x86 machine index at most this many pages: PAE
+ * addresses 36 bits of physical memory (64 GiB), so no bit past 2^24 can
+ * name a page (docs/robustness.md). */
+#define NM_X86_MAX_PFN (UINT64_C(1) << 24)
+
 struct nm_source {
 	const uint8_t *data;	/* the bytes the layout reads, or NULL */
 	size_t len;
 	bool owns_mapping;	/* data is an mmap this source unmaps on close */
 	struct nm_file_identity identity;	/* of the file opened by name */
+	struct nm_extents extents;	/* where the file holds data (scans skip holes) */
 	struct nm_dump_facts facts;
 	const struct nm_layout_ops *layout;
 	/* nm_layout_runs */
@@ -130,6 +151,17 @@ int nm_bitmap_build(struct nm_source *src, uint64_t bitmap_offset, uint64_t nbit
 		    uint64_t first_page_offset, uint64_t expected_pages,
 		    const char *pages_field, nm_error *err);
 
+/* Page I of COUNT stored from file offset BASE: when it lies wholly in a
+ * hole of the file, the index of the next page that holds data (COUNT when
+ * none), else I. A page in a hole reads as zeros and holds nothing a scan
+ * looks for, so scans cost what the file holds, not what it claims. */
+uint64_t nm_source_next_page_with_data(const struct nm_source *src, uint64_t base, uint64_t i, uint64_t count);
+/* Recognition (gzip_recognise.c): inflates the stream's first MiB in
+ * memory, refuses what is not a dump (unless RAW) with the uncompressed
+ * file's words, and sets *NEED to the bytes the inner file's headers
+ * reach (NM_GZIP_MAX_INFLATED at most); inflation stops there. */
+int nm_gzip_recognise(const uint8_t *gz, size_t len, bool raw, uint64_t *need, nm_error *err);
+int nm_kdump_refuse(nm_error *err);
 /* Inflates gzip data into FD, refusing output beyond LIMIT bytes or more
  * than DISK_BUDGET bytes of it that are not zero (zero blocks are holes). */
 int nm_gzip_inflate_to_fd(const uint8_t *gz, size_t len, int fd, uint64_t limit,
@@ -152,6 +184,7 @@ struct nm_elf_info {
 	uint16_t machine;		/* EM_386 or EM_X86_64 */
 	uint32_t loads;			/* PT_LOAD segments */
 	uint64_t load_start[NM_ELF_MAX_LOADS], load_end[NM_ELF_MAX_LOADS];	/* physical */
+	uint64_t load_offset[NM_ELF_MAX_LOADS];	/* file offset of load_start */
 	uint32_t prstatus_notes;	/* "CORE" NT_PRSTATUS: one per CPU */
 	uint32_t qemu_cpus;		/* "QEMU" register notes */
 	bool has_cr3;			/* first QEMU note's CR3/CR4 */
@@ -161,6 +194,7 @@ struct nm_elf_info {
 int nm_elf_check(const uint8_t *data, size_t len, struct nm_elf_info *info, nm_error *err);
 
 /* libkdumpfile glue (kdumpfile.c). nm_kdump_open takes FD over. */
+/* PATH is opened as nm_open_regular does (never a FIFO). */
 int nm_container_fd(const char *path, int fd, const uint8_t *data, size_t len, nm_error *err);
 int nm_kdump_open(int fd, const struct nm_elf_info *info, struct nm_source **out, nm_error *err);
 

@@ -9,7 +9,9 @@ printed, when that folder is absent).
   `info` reports its header; memory commands end with exit 2 naming the
   truncation.
 """
+import os
 import struct
+import tempfile
 import unittest
 
 from common import ntmem_json, real_file, run_ntmem
@@ -127,13 +129,17 @@ class RealTriageDump(unittest.TestCase):
         self.assertEqual(rip["offset"], "0x%x" % (0xfffff8048b58334c - hits[0][1]))
 
     def test_memory_commands_refuse_with_one_line(self):
+        said = set()    # one message per problem: every command says the same
         for args in (["pte", self.path, "0x80000000"], ["read", self.path, "0x1000", "16"],
-                     ["pools", self.path]):
+                     ["pools", self.path], ["pfn", self.path, "0"], ["carve", self.path, "-o",
+                     os.path.join(tempfile.gettempdir(), "ntmem-never-made"), "--all"]):
             rc, out, err = run_ntmem(*args)
             self.assertEqual(rc, 2, "%s: %s" % (args[0], err))
             lines = err.strip().splitlines()
             self.assertEqual(len(lines), 1, err)
             self.assertTrue(lines[0].startswith("ntmem: %s: " % self.path), err)
+            said.add(lines[0])
+        self.assertEqual(len(said), 1, said)
 
 
 class RealTruncatedFullDump(unittest.TestCase):

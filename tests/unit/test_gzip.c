@@ -144,7 +144,10 @@ static void bad_streams_are_refused(void **state)
 	copy = malloc(gz.len + 4);
 	memcpy(copy, gz.buf, gz.len);
 	copy[gz.len - 8] ^= 0x55;	/* CRC-32 of the trailer */
-	expect_refusal(copy, gz.len, "gzip stream", "check");
+	expect_refusal(copy, gz.len, "gzip trailer.CRC32", "incorrect data check");
+	memcpy(copy, gz.buf, gz.len);
+	copy[gz.len - 4] ^= 0x01;	/* ISIZE: a wrong length is not a truncation */
+	expect_refusal(copy, gz.len, "gzip trailer.ISIZE", "length");
 	memcpy(copy, gz.buf, gz.len);
 	memcpy(copy + gz.len, "junk", 4);
 	expect_refusal(copy, gz.len + 4, "gzip stream", "not gzip");
@@ -262,6 +265,76 @@ static void zero_pages_read_back_as_zeros(void **state)
 	free(img);
 }
 
+/* A minimal x86 full dump header: one run of NPAGES pages from PFN 0. */
+static void full_dump_header(uint8_t *h, uint32_t npages)
+{
+	memset(h, 0, PAGE);
+	memcpy(h, "PAGEDUMP", 8);
+	h[0x20] = 0x4C;
+	h[0x21] = 0x01;			/* MachineImageType 0x14c */
+	h[0x64] = 1;			/* NumberOfRuns */
+	memcpy(h + 0x68, &npages, 4);	/* NumberOfPages */
+	memcpy(h + 0x70, &npages, 4);	/* Run[0].PageCount */
+	h[0xF88] = 1;			/* DumpType full */
+}
+
+/* Recognition comes first: a stream that is not a dump is refused from its
+ * first pages, in the uncompressed file's words, and what follows them is
+ * never inflated (here: a cut-off stream, which would say "truncated"). */
+static void not_a_dump_is_refused_before_inflating(void **state)
+{
+	size_t len = 8u << 20;
+	uint8_t *data = calloc(1, len);
+	struct blob gz = { NULL, 0 };
+	nm_source *src = NULL;
+	nm_error err;
+
+	(void)state;
+	memcpy(data, "MDMP", 4);
+	for (size_t i = 4; i < len; i++)
+		data[i] = (uint8_t)(i * 2654435761u >> 24);	/* does not compress */
+	gzip_append(&gz, data, len);
+	assert_int_equal(nm_source_open_buffer(gz.buf, gz.len / 2, false, &src, &err), -1);
+	assert_string_equal(err.what, "header.Signature");
+	assert_non_null(strstr(err.why, "minidump"));
+	free(gz.buf);
+	free(data);
+}
+
+/* The header says what the dump needs: inflation stops there, so a stream
+ * that goes on (here: cut off far past the dump's pages) costs nothing
+ * more and is not an error. */
+static void inflation_stops_at_what_the_header_needs(void **state)
+{
+	size_t len = PAGE + 2 * PAGE + (8u << 20);
+	uint8_t *data = malloc(len);
+	struct blob gz = { NULL, 0 };
+	nm_source *src = NULL;
+	nm_error err;
+
+	(void)state;
+	full_dump_header(data, 2);
+	for (size_t i = PAGE; i < len; i++)
+		data[i] = (uint8_t)(i * 2654435761u >> 24);
+	gzip_append(&gz, data, len);
+	if (nm_source_open_buffer(gz.buf, gz.len / 2, false, &src, &err) != 0)
+		fail_msg("%s: %s", err.what, err.why);
+	assert_int_equal(nm_source_facts(src)->pages_in_dump, 2);
+	assert_memory_equal(nm_source_page(src, 1), data + 2 * PAGE, PAGE);
+	nm_source_close(src);
+	/* The same dump ending exactly where it should still has its trailer
+	 * checked. */
+	free(gz.buf);
+	gz.buf = NULL;
+	gz.len = 0;
+	gzip_append(&gz, data, 3 * PAGE);
+	gz.buf[gz.len - 8] ^= 1;
+	assert_int_equal(nm_source_open_buffer(gz.buf, gz.len, false, &src, &err), -1);
+	assert_string_equal(err.what, "gzip trailer.CRC32");
+	free(gz.buf);
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +346,8 @@ int main(void)
 		cmocka_unit_test(disk_use_is_bounded),
 		cmocka_unit_test(full_disk_is_reported),
 		cmocka_unit_test(zero_pages_read_back_as_zeros),
+		cmocka_unit_test(not_a_dump_is_refused_before_inflating),
+		cmocka_unit_test(inflation_stops_at_what_the_header_needs),
 	};
 
 	return cmocka_run_group_tests_name("gzip", tests, NULL, NULL);

@@ -284,6 +284,7 @@ int cmd_pools(const struct cli *c)
 
 		nm_fail(&e, "pools", "the x64 kernel address-space map is not derived yet (x86 only)");
 		rc = cli_fail_input(c, &e);
+		nm_modules_free(&modules);
 		nm_kernel_close(&k);
 		nm_source_close(src);
 		free(m);

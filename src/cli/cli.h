@@ -116,6 +116,9 @@ json_t *cli_walk_json(const struct nm_walk *w);
 void cli_walk_describe(const struct nm_walk *w, char *buf, size_t size);
 /* Opens source and kernel view together (commands that need memory). */
 int cli_open_kernel(const struct cli *c, nm_source **src, struct nm_kernel *k);
+/* The kernel view on a source already open (report); the source stays the
+ * caller's whatever the outcome. */
+int cli_open_kernel_on(const struct cli *c, const nm_source *src, struct nm_kernel *k);
 /* Opens the kernel view, walks the module list once and reads the
  * address-space map (both when there is a KDBG), for commands that take no
  * arguments after DUMP; the caller frees *map and MODULES. */

@@ -7,6 +7,7 @@
 
 #include "bugcheck_output.h"
 #include "cli.h"
+#include "parts.h"
 
 /* FILETIME counts 100 ns intervals since 1601-01-01; the fraction is shown
  * only when the writer recorded one. */
@@ -61,30 +62,45 @@ struct info_view {
 };
 
 /* The block the kernel layer validated (header, scan or option) replaces the
- * raw pointer above; when none validates, the raw pointer is still shown. */
-static void use_kernel_kdbg(const struct cli *c, const nm_source *src, struct info_view *v)
+ * raw pointer above; when none validates, the raw pointer is still shown.
+ * K is a kernel view the caller already holds (report), or NULL to open
+ * one here; either way the facts read are the same. */
+static void use_kernel(struct nm_kernel *k, struct info_view *v)
+{
+	v->has_kernel = true;
+	v->dtb = k->dtb;
+	v->pae = k->mode == &nm_mode_x86_pae;
+	v->dtb_source = k->dtb_source;
+	v->dtb_cached = k->dtb_cached;
+	v->scan = k->dtb_scan;
+	if (v->headerless)
+		nm_memory_facts_read(k, &v->mem);
+	if (k->has_kdbg) {
+		v->kdbg = k->kdbg.va;
+		v->kdbg_source = nm_kdbg_source_name(k->kdbg.source);
+	}
+}
+
+static void use_kernel_kdbg(const struct cli *c, const nm_source *src, struct nm_kernel *held,
+			    struct info_view *v)
 {
 	struct nm_kernel k;
 	nm_error err = { { 0 }, { 0 } };
 
-	if (!v->memory_usable || nm_kernel_open(src, &c->kopt, &k, &err) != 0)
+	if (!v->memory_usable)
 		return;
-	v->has_kernel = true;
-	v->dtb = k.dtb;
-	v->pae = k.mode == &nm_mode_x86_pae;
-	v->dtb_source = k.dtb_source;
-	v->dtb_cached = k.dtb_cached;
-	v->scan = k.dtb_scan;
-	if (v->headerless)
-		nm_memory_facts_read(&k, &v->mem);
-	if (k.has_kdbg) {
-		v->kdbg = k.kdbg.va;
-		v->kdbg_source = nm_kdbg_source_name(k.kdbg.source);
+	if (held) {
+		use_kernel(held, v);
+		return;
 	}
+	if (nm_kernel_open(src, &c->kopt, &k, &err) != 0)
+		return;
+	use_kernel(&k, v);
 	nm_kernel_close(&k);
 }
 
-static void fill_view(const struct cli *c, const nm_source *src, struct info_view *v)
+static void fill_view(const struct cli *c, const nm_source *src, struct nm_kernel *held,
+		      struct info_view *v)
 {
 	v->f = nm_source_facts(src);
 	v->dtb = c->kopt.has_dtb ? c->kopt.dtb : v->f->dtb;
@@ -97,7 +113,7 @@ static void fill_view(const struct cli *c, const nm_source *src, struct info_vie
 		v->kdbg_source = "header";
 	}
 	v->headerless = v->f->format != NM_FORMAT_WINDOWS_CRASH_DUMP;
-	use_kernel_kdbg(c, src, v);
+	use_kernel_kdbg(c, src, held, v);
 	v->build = v->f->build;
 	v->processors = v->f->processors;
 	v->system_time = v->f->system_time;
@@ -344,10 +360,27 @@ static void print_text(const struct cli *c, const struct info_view *v)
 		       (unsigned long long)((f->runs[i].base_pfn + f->runs[i].page_count) << NM_PAGE_SHIFT));
 }
 
+void info_add_json(const struct cli *c, const nm_source *src, struct nm_kernel *k, json_t *doc)
+{
+	struct info_view v = { 0 };
+
+	fill_view(c, src, k, &v);
+	json_object_set_new(doc, "dump", dump_json(c, &v));
+	/* Beside dump.bugcheck, which stays exactly the contract's shape. */
+	json_object_set_new(doc, "bugcheck", v.headerless ? json_null() : bugcheck_labels_json(v.f));
+}
+
+void info_print_text(const struct cli *c, const nm_source *src, struct nm_kernel *k)
+{
+	struct info_view v = { 0 };
+
+	fill_view(c, src, k, &v);
+	print_text(c, &v);
+}
+
 int cmd_info(const struct cli *c)
 {
 	nm_source *src;
-	struct info_view v = { 0 };
 	int rc;
 
 	if (c->argc > 0)
@@ -355,16 +388,13 @@ int cmd_info(const struct cli *c)
 	rc = cli_open_source(c, &src);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	fill_view(c, src, &v);
 	if (c->json) {
 		json_t *doc = cli_json_document(c);
 
-		json_object_set_new(doc, "dump", dump_json(c, &v));
-		/* Beside dump.bugcheck, which stays exactly the contract's shape. */
-		json_object_set_new(doc, "bugcheck", v.headerless ? json_null() : bugcheck_labels_json(v.f));
+		info_add_json(c, src, NULL, doc);
 		cli_json_print(doc);
 	} else {
-		print_text(c, &v);
+		info_print_text(c, src, NULL);
 	}
 	nm_source_close(src);
 	return CLI_EXIT_OK;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "parts.h"
 #include "modules_triage.h"
 
 static const char *region_of(const struct nm_va_map *m, uint32_t base)
@@ -39,10 +40,10 @@ static json_t *module_json(const struct nm_module *mod, const struct nm_va_map *
 	return o;
 }
 
-static void print_json(const struct cli *c, const struct nm_kernel *k,
-		       const struct nm_module_list *l, const struct nm_va_map *m)
+void modules_add_json(json_t *doc, const struct nm_kernel *k, const struct nm_module_list *l,
+		      const struct nm_va_map *m)
 {
-	json_t *doc = cli_json_document(c), *mods = json_array();
+	json_t *mods = json_array();
 
 	for (unsigned i = 0; i < l->count; i++)
 		json_array_append_new(mods, module_json(&l->items[i], m));
@@ -52,7 +53,6 @@ static void print_json(const struct cli *c, const struct nm_kernel *k,
 		json_object_set_new(doc, "stop_reason", json_string(k->kdbg_error.why));
 	else if (l->incomplete)
 		json_object_set_new(doc, "stop_reason", json_string(l->stop_reason));
-	cli_json_print(doc);
 }
 
 /* Names come from the dump: control characters would reach the terminal
@@ -67,8 +67,8 @@ static void print_field(const char *s, int width)
 		putchar(' ');
 }
 
-static void print_text(const struct nm_kernel *k, const struct nm_module_list *l,
-		       const struct nm_va_map *m)
+void modules_print_text(const struct nm_kernel *k, const struct nm_module_list *l,
+			const struct nm_va_map *m)
 {
 	printf("%-8s %-8s %-8s %-24s %-20s %s\n", "start", "end", "size", "region", "module", "path");
 	for (unsigned i = 0; i < l->count; i++) {
@@ -91,6 +91,13 @@ static void print_text(const struct nm_kernel *k, const struct nm_module_list *l
 	       !k->has_kdbg ? k->kdbg_error.why : l->incomplete ? l->stop_reason : "");
 }
 
+int modules_warn_and_status(const struct cli *c, const struct nm_kernel *k, const struct nm_module_list *l)
+{
+	if (k->has_kdbg && l->incomplete)
+		cli_warn(c, "module list: %s", l->stop_reason);
+	return !k->has_kdbg || l->incomplete ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
+}
+
 int cmd_modules(const struct cli *c)
 {
 	nm_source *src = NULL;
@@ -105,13 +112,15 @@ int cmd_modules(const struct cli *c)
 	rc = cli_open_va_map(c, &src, &k, &l, &m);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	if (c->json)
-		print_json(c, &k, &l, m);
-	else
-		print_text(&k, &l, m);
-	if (k.has_kdbg && l.incomplete)
-		cli_warn(c, "module list: %s", l.stop_reason);
-	rc = !k.has_kdbg || l.incomplete ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
+	if (c->json) {
+		json_t *doc = cli_json_document(c);
+
+		modules_add_json(doc, &k, &l, m);
+		cli_json_print(doc);
+	} else {
+		modules_print_text(&k, &l, m);
+	}
+	rc = modules_warn_and_status(c, &k, &l);
 	nm_modules_free(&l);
 	nm_kernel_close(&k);
 	nm_source_close(src);

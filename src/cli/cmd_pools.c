@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "parts.h"
 
 static json_t *variables_json(const struct nm_va_map *m, json_t **states, json_t **addresses)
 {
@@ -89,9 +90,9 @@ static json_t *system_va_type_json(const struct nm_system_va_map *v)
 			 "entries", (json_int_t)v->entries, "entry_size", (json_int_t)1 << v->shift);
 }
 
-static int print_json(const struct cli *c, const struct nm_kernel *k, const struct nm_va_map *m)
+void pools_add_json(json_t *doc, const struct nm_kernel *k, const struct nm_va_map *m)
 {
-	json_t *doc = cli_json_document(c), *states, *addresses, *gaps = json_array();
+	json_t *states, *addresses, *gaps = json_array();
 
 	json_object_set_new(doc, "variables", variables_json(m, &states, &addresses));
 	json_object_set_new(doc, "variable_addresses", addresses);
@@ -126,8 +127,6 @@ static int print_json(const struct cli *c, const struct nm_kernel *k, const stru
 	else
 		json_object_set_new(doc, "kdbg_error", json_pack("{s:s, s:s}", "what", k->kdbg_error.what,
 								  "why", k->kdbg_error.why));
-	cli_json_print(doc);
-	return CLI_EXIT_OK;
 }
 
 static void print_size(uint64_t bytes)
@@ -235,13 +234,13 @@ static void print_variables(const struct nm_va_map *m)
 	}
 }
 
-static int print_text(const struct nm_kernel *k, const struct nm_va_map *m)
+void pools_print_text(const struct nm_kernel *k, const struct nm_va_map *m)
 {
 	printf("Kernel address space: %s, build %u, %s%s\n", k->version->name, k->build,
 	       k->mode->label, m->dynamic_va ? ", dynamic kernel VA" : "");
 	if (!k->has_kdbg) {
 		printf("  no KDBG: %s: %s\n", k->kdbg_error.what, k->kdbg_error.why);
-		return CLI_EXIT_OK;
+		return;
 	}
 	if (m->dynamic_va && m->va_types.found)
 		printf("  (the kernel's own map: MiSystemVaType at %08x, %u entries of %u MiB)\n",
@@ -266,7 +265,15 @@ static int print_text(const struct nm_kernel *k, const struct nm_va_map *m)
 	if (!m->dynamic_va)
 		print_reading_notes(m);
 	print_variables(m);
-	return CLI_EXIT_OK;
+}
+
+int pools_warn_and_status(const struct cli *c, const struct nm_kernel *k, const struct nm_va_map *m)
+{
+	for (unsigned i = 0; i < NM_VAR_COUNT; i++)
+		if (m->variables[i].present && !m->variables[i].readable)
+			cli_warn(c, "%s at 0x%08x is unreadable (%s)", nm_kernel_var_name(i),
+				 m->variables[i].address, nm_page_state_name(m->variables[i].state));
+	return !k->has_kdbg || m->incomplete ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 }
 
 int cmd_pools(const struct cli *c)
@@ -290,15 +297,15 @@ int cmd_pools(const struct cli *c)
 		free(m);
 		return rc;
 	}
-	if (c->json)
-		print_json(c, &k, m);
-	else
-		print_text(&k, m);
-	for (unsigned i = 0; i < NM_VAR_COUNT; i++)
-		if (m->variables[i].present && !m->variables[i].readable)
-			cli_warn(c, "%s at 0x%08x is unreadable (%s)", nm_kernel_var_name(i),
-				 m->variables[i].address, nm_page_state_name(m->variables[i].state));
-	rc = !k.has_kdbg || m->incomplete ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
+	if (c->json) {
+		json_t *doc = cli_json_document(c);
+
+		pools_add_json(doc, &k, m);
+		cli_json_print(doc);
+	} else {
+		pools_print_text(&k, m);
+	}
+	rc = pools_warn_and_status(c, &k, m);
 	nm_modules_free(&modules);
 	nm_kernel_close(&k);
 	nm_source_close(src);

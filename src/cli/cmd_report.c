@@ -3,31 +3,27 @@
  * --html FILE a picture of the address space and each module's pages
  * (contract: report).
  *
- * info, explain, pools and modules are produced by their own commands, so
- * the report says exactly what those commands say: in text mode they print
- * one after the other under a heading; for JSON (--json, or report.json)
- * each command's document is caught and placed under the command's name
- * (its "schema", "command" and "ntmem_version" keys dropped). The carve is run once into a
- * carve_result that the text, JSON and HTML renderers all draw from. */
+ * The dump is opened once: one source, one kernel view, one module list and
+ * one address-space map serve every part. Each part is rendered by its own
+ * command's renderers (parts.h), so the report says exactly what those
+ * commands say: in text mode one after the other under a heading; in JSON
+ * (--json, or report.json) each under the command's name. The carve is run
+ * once into a carve_result that the text, JSON and HTML renderers all draw
+ * from. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "capture.h"
 #include "carve_run.h"
 #include "crash_view.h"
 #include "explain.h"
+#include "modules_triage.h"
+#include "parts.h"
 #include "report_html.h"
 
 #define REPORT_JSON "report.json"
-
-struct report_part {
-	const char *name;
-	int (*run)(const struct cli *c);
-	const char *title;
-};
 
 struct report_args {
 	const char *out_dir;
@@ -47,113 +43,194 @@ static int parse_report_args(const struct cli *c, struct report_args *a)
 	return CLI_EXIT_OK;
 }
 
-/* The part's document without the envelope, or an object saying why not. */
-static json_t *part_json(int rc, const char *text, size_t len)
-{
-	json_error_t jerr;
-	json_t *doc = text && len ? json_loadb(text, len, 0, &jerr) : NULL;
-
-	if (!doc || !json_is_object(doc)) {
-		json_decref(doc);
-		return json_pack("{s:s, s:i}", "unavailable",
-				 rc == CLI_EXIT_USAGE ? "command not available in this build" : "no output",
-				 "exit", rc);
-	}
-	json_object_del(doc, "schema");
-	json_object_del(doc, "command");
-	json_object_del(doc, "ntmem_version");
-	return doc;
-}
+/* What every part is drawn from: the source, and the kernel view with its
+ * module list and map when the dump's memory can be read. */
+struct report {
+	const struct cli *c;
+	nm_source *src;
+	struct crash_view view;
+	bool view_open;
+	nm_error no_view;	/* why there is no view, when !view_open */
+	json_t *doc;		/* the JSON report, or NULL when only text is made */
+	int status;
+};
 
 static int worst(int a, int b)
 {
 	return a > b ? a : b;
 }
 
-/* Exit statuses of parts after info: a part refusing the dump (bad input:
- * its line is on stderr) makes the report partial, since info was produced.
- * A part this build does not have (usage status of a placeholder) is marked
- * unavailable in the output and does not change the status: the dump is
- * not at fault. */
-static int part_status(int rc)
+/* A part after info that cannot be produced makes the report partial:
+ * info was, and the part's line is on stderr. */
+static void add_unavailable(struct report *r, const char *part, const char *why)
 {
-	if (rc == CLI_EXIT_USAGE)
-		return CLI_EXIT_OK;
-	return rc == CLI_EXIT_BAD_INPUT ? CLI_EXIT_PARTIAL : rc;
+	if (r->doc)
+		json_object_set_new(r->doc, part, json_pack("{s:s, s:i}", "unavailable", why,
+							   "exit", CLI_EXIT_BAD_INPUT));
+	if (!r->c->json)
+		printf("(%s: not available: %s)\n", part, why);
+	r->status = worst(r->status, CLI_EXIT_PARTIAL);
 }
 
-/* Prints the part as text unless --json; adds its JSON to DOC when there is
- * one (--json or report.json). When both are made, the JSON run is silent:
- * the text run already said what there was to say on stderr. */
-static int run_part(const struct cli *c, const struct report_part *p, json_t *doc)
+static void heading(const struct report *r, const char *title)
 {
-	struct cli sub = *c;
-	int rc = CLI_EXIT_OK;
-
-	sub.command = p->name;
-	sub.argv = NULL;
-	sub.argc = 0;
-	memset(&sub.opt, 0, sizeof(sub.opt));
-	if (!c->json) {
-		sub.json = false;
-		printf("\n==== %s ====\n", p->title);
-		fflush(stdout);
-		rc = p->run(&sub);
-		fflush(stdout);
-		if (rc == CLI_EXIT_USAGE)
-			printf("(%s: not available in this build)\n", p->name);
-	}
-	if (doc) {
-		struct captured cap;
-
-		sub.json = true;
-		cli_run_captured(&sub, p->run, !c->json, &cap);
-		json_object_set_new(doc, p->name, part_json(cap.status, cap.out, cap.out_len));
-		if (c->json)
-			rc = cap.status;
-		captured_free(&cap);
-	}
-	return rc;
+	if (!r->c->json)
+		printf("\n==== %s ====\n", title);
 }
 
-/* Every part after info opens the kernel view; why it is unusable, or why
- * it has no KDBG, is said once here rather than once per part. */
-static void say_kernel_once(const struct cli *c)
+static void add_part(struct report *r, const char *name, json_t *part)
 {
-	nm_source *src;
-	struct nm_kernel k;
+	if (r->doc)
+		json_object_set_new(r->doc, name, part);
+	else
+		json_decref(part);
+}
 
-	if (cli_open_kernel(c, &src, &k) != CLI_EXIT_OK)
+static void report_info(struct report *r)
+{
+	struct nm_kernel *k = r->view_open ? &r->view.kernel : NULL;
+
+	heading(r, "dump (ntmem info)");
+	if (!r->c->json)
+		info_print_text(r->c, r->src, k);
+	if (r->doc) {
+		json_t *part = json_object();
+
+		info_add_json(r->c, r->src, k, part);
+		add_part(r, "info", part);
+	}
+}
+
+/* As explain: resolved through the view, or from the header alone when the
+ * dump's memory is not usable (a triage dump still names its bugcheck). */
+static void report_explain(struct report *r, bool memory_usable)
+{
+	struct explain *x;
+	bool partial;
+
+	heading(r, "crash (ntmem explain)");
+	if (memory_usable && !r->view_open) {
+		add_unavailable(r, "explain", r->no_view.why);
 		return;
-	nm_kernel_close(&k);
-	nm_source_close(src);
+	}
+	x = malloc(sizeof(*x));
+	if (!x) {
+		add_unavailable(r, "explain", "out of memory");
+		return;
+	}
+	if (r->view_open) {
+		explain_build(&r->view, x);
+		partial = x->partial || !r->view.has_modules;
+	} else {
+		explain_build_from_header(nm_source_facts(r->src), x);
+		explain_context64_from_header(r->src, x);
+		partial = true;
+	}
+	if (!r->c->json)
+		explain_print(stdout, x);
+	if (r->doc) {
+		json_t *part = json_object();
+
+		explain_add_json(part, x);
+		add_part(r, "explain", part);
+	}
+	if (partial)
+		r->status = worst(r->status, CLI_EXIT_PARTIAL);
+	free(x);
+}
+
+static void report_pools(struct report *r)
+{
+	const struct nm_kernel *k = &r->view.kernel;
+
+	heading(r, "kernel address space (ntmem pools)");
+	if (!r->view_open) {
+		add_unavailable(r, "pools", r->no_view.why);
+		return;
+	}
+	if (k->has_kdbg && !r->view.has_pools) {
+		add_unavailable(r, "pools", r->view.pools_error.why);
+		return;
+	}
+	if (!r->c->json)
+		pools_print_text(k, &r->view.pools);
+	if (r->doc) {
+		json_t *part = json_object();
+
+		pools_add_json(part, k, &r->view.pools);
+		add_part(r, "pools", part);
+	}
+	r->status = worst(r->status, pools_warn_and_status(r->c, k, &r->view.pools));
+}
+
+/* modules says why the list stopped in the list itself; so does the view
+ * when the walk failed outright. */
+static void report_modules(struct report *r)
+{
+	struct cli quiet = *r->c;
+	struct nm_module_list none = { 0 };
+	const struct nm_module_list *l = &r->view.modules;
+
+	heading(r, "loaded modules (ntmem modules)");
+	if (cli_is_triage_dump(r->src)) {
+		json_t *part = r->doc ? json_object() : NULL;
+		int rc;
+
+		if (!r->c->json)
+			cli_modules_triage_render(r->c, r->src, NULL);
+		rc = part ? cli_modules_triage_render(&quiet, r->src, part) : CLI_EXIT_OK;
+		add_part(r, "modules", part);
+		r->status = worst(r->status, rc == CLI_EXIT_BAD_INPUT ? CLI_EXIT_PARTIAL : rc);
+		return;
+	}
+	if (!r->view_open) {
+		add_unavailable(r, "modules", r->no_view.why);
+		return;
+	}
+	if (r->view.kernel.has_kdbg && !r->view.has_modules) {
+		none.incomplete = true;
+		snprintf(none.stop_reason, sizeof(none.stop_reason), "%.60s: %.90s", r->view.modules_error.what,
+			 r->view.modules_error.why);
+		l = &none;
+	}
+	if (!r->c->json)
+		modules_print_text(&r->view.kernel, l, &r->view.pools);
+	if (r->doc) {
+		json_t *part = json_object();
+
+		modules_add_json(part, &r->view.kernel, l, &r->view.pools);
+		add_part(r, "modules", part);
+	}
+	quiet.quiet = true;	/* the view said it when it walked the list */
+	r->status = worst(r->status, modules_warn_and_status(&quiet, &r->view.kernel, l));
+}
+
+/* Opens the kernel view on the report's source; when it cannot be opened,
+ * its line is printed once here and the parts that need it say so. Returns
+ * whether the dump's memory is usable (as explain decides). */
+static bool open_view(struct report *r)
+{
+	bool usable = nm_kernel_check_usable(nm_source_facts(r->src), &r->c->kopt, &r->no_view) == 0;
+
+	if (crash_view_open_on(r->c, r->src, &r->view) == CLI_EXIT_OK) {
+		r->view_open = true;
+		return true;
+	}
+	if (usable)
+		nm_fail(&r->no_view, "kernel", "the kernel view did not open (the line above says why)");
+	return usable;
 }
 
 /* ---- the carve and the picture ---------------------------------------- */
 
 struct report_carve {
-	struct crash_view view;
-	bool view_open;
 	struct carve_result result;
 	bool carved;
 };
 
-/* Whether the dump has kernel memory this build translates (as explain
- * asks before it resolves anything). */
-static bool memory_usable(const struct cli *c)
-{
-	nm_source *src;
-	bool usable;
-
-	if (cli_open_source(c, &src) != CLI_EXIT_OK)
-		return false;
-	usable = nm_source_facts(src)->max_pfn > 0 && nm_source_facts(src)->arch == NM_ARCH_X86;
-	nm_source_close(src);
-	return usable;
-}
-
 /* Carves every module once (into DIR with -o, else in memory for --html). */
-static int carve_all(const struct cli *c, const struct report_args *a, struct report_carve *rc_out)
+static int carve_all(const struct cli *c, const struct report_args *a, struct crash_view *view,
+		     struct report_carve *out)
 {
 	struct carve_request req = { a->out_dir, NULL, 0, a->force, a->keep_stale };
 	struct cli quiet = *c;
@@ -162,21 +239,15 @@ static int carve_all(const struct cli *c, const struct report_args *a, struct re
 	int rc;
 
 	quiet.quiet = true;	/* the parts above already warned about the list and the map */
-	if (!memory_usable(c))	/* and said why there is no memory (triage, 64-bit) */
-		return CLI_EXIT_PARTIAL;
-	rc = crash_view_open(&quiet, &rc_out->view);
-	if (rc != CLI_EXIT_OK)
-		return CLI_EXIT_PARTIAL;
-	rc_out->view_open = true;
-	t = carve_all_targets(&rc_out->view.modules, &n);
+	t = carve_all_targets(&view->modules, &n);
 	if (!t)
 		return CLI_EXIT_PARTIAL;
-	rc = carve_targets(c, &rc_out->view.kernel, &req, t, n, &rc_out->result);
+	rc = carve_targets(&quiet, &view->kernel, &req, t, n, &out->result);
 	free(t);
-	if (rc == CLI_EXIT_USAGE || rc == CLI_EXIT_OUTPUT)
-		return CLI_EXIT_USAGE;
-	rc_out->carved = true;
-	if (!rc_out->view.has_modules || rc_out->view.modules.incomplete)
+	if (rc == CLI_EXIT_USAGE || rc == CLI_EXIT_BAD_INPUT)
+		return CLI_EXIT_PARTIAL;
+	out->carved = true;
+	if (!view->has_modules || view->modules.incomplete)
 		rc = worst(rc, CLI_EXIT_PARTIAL);
 	return rc;
 }
@@ -246,11 +317,12 @@ static int write_html_page(FILE *f, const void *picture)
 }
 
 /* --html FILE: replaced like read -o FILE, but through a temporary name. */
-static int write_html(const struct cli *c, const char *path, struct report_carve *rc)
+static int write_html(const struct cli *c, const char *path, struct crash_view *view,
+		      struct report_carve *rc)
 {
 	struct explain *x = malloc(sizeof(*x));
-	struct report_picture pic = { c->dump_path, nm_source_facts(rc->view.src),
-				      rc->view.has_pools ? &rc->view.pools : NULL, &rc->result, x };
+	struct report_picture pic = { c->dump_path, nm_source_facts(view->src),
+				      view->has_pools ? &view->pools : NULL, &rc->result, x };
 	char *dir = strdup(path);
 	const char *slash = dir ? strrchr(dir, '/') : NULL;
 	const char *name = slash ? slash + 1 : path;
@@ -268,7 +340,7 @@ static int write_html(const struct cli *c, const char *path, struct report_carve
 		fprintf(stderr, "ntmem: %s: cannot write there: %s\n", path, dirfd < 0 ? strerror(errno) : "no file name");
 		status = CLI_EXIT_PARTIAL;
 	} else {
-		explain_build(&rc->view, x);
+		explain_build(view, x);
 		status = write_whole_file(dirfd, slash ? dir : ".", name, false, write_html_page, &pic) == 0
 				 ? CLI_EXIT_OK : CLI_EXIT_PARTIAL;
 	}
@@ -281,69 +353,56 @@ static int write_html(const struct cli *c, const char *path, struct report_carve
 
 int cmd_report(const struct cli *c)
 {
-	static const struct report_part parts[] = {
-		{ "info", cmd_info, "dump (ntmem info)" },
-		{ "explain", cmd_explain, "crash (ntmem explain)" },
-		{ "pools", cmd_pools, "kernel address space (ntmem pools)" },
-		{ "modules", cmd_modules, "loaded modules (ntmem modules)" },
-	};
 	struct report_args a;
+	struct report r = { c, NULL, { 0 }, false, { { 0 }, { 0 } }, NULL, CLI_EXIT_OK };
 	struct report_carve carve;
-	json_t *doc = NULL;
-	int rc = parse_report_args(c, &a), status = CLI_EXIT_OK;
-	struct cli quiet = *c;
-
-	quiet.kernel_said = true;
+	bool memory_usable;
+	int rc = parse_report_args(c, &a);
 
 	if (rc != CLI_EXIT_OK)
 		return rc;
+	rc = cli_open_source(c, &r.src);
+	if (rc != CLI_EXIT_OK)
+		return rc;	/* as info would say it */
 	if (c->json || a.out_dir)
-		doc = cli_json_document(c);
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		rc = run_part(&quiet, &parts[i], doc);
-		if (i == 0 && rc == CLI_EXIT_BAD_INPUT) {	/* info already said why */
-			json_decref(doc);
-			return rc;
-		}
-		if (i == 0)
-			say_kernel_once(c);
-		status = worst(status, part_status(rc));
-	}
+		r.doc = cli_json_document(c);
+	memory_usable = open_view(&r);
+	report_info(&r);
+	report_explain(&r, memory_usable);
+	report_pools(&r);
+	report_modules(&r);
 	memset(&carve, 0, sizeof(carve));
 	if (a.out_dir || a.html) {
 		if (!c->json && a.out_dir)
 			printf("\n==== carved images (ntmem carve --all) ====\n");
 		/* An unusable -o DIR (already named on stderr) is output that
 		 * cannot be written: done in part, the parts above stand. */
-		rc = carve_all(&quiet, &a, &carve);
-		if (rc == CLI_EXIT_USAGE) {
-			status = worst(status, CLI_EXIT_PARTIAL);
-		} else {
-			status = worst(status, rc);
-			if (carve.carved && a.out_dir) {
-				if (!c->json) {
-					carve_print_text(stdout, &carve.result);
-					carve_print_summary(stdout, &carve.result);
-				}
-				json_object_set_new(doc, "carve", carve_json(&carve));
+		rc = r.view_open ? carve_all(c, &a, &r.view, &carve) : CLI_EXIT_PARTIAL;
+		r.status = worst(r.status, rc == CLI_EXIT_OK ? rc : CLI_EXIT_PARTIAL);
+		if (carve.carved && a.out_dir) {
+			if (!c->json) {
+				carve_print_text(stdout, &carve.result);
+				carve_print_summary(stdout, &carve.result);
 			}
-			if (carve.view_open && a.html)
-				status = worst(status, write_html(c, a.html, &carve));
-			else if (a.html)
-				fprintf(stderr, "ntmem: %s: --html %s: not written: the dump has no kernel memory to draw\n",
-					c->dump_path, a.html);
+			json_object_set_new(r.doc, "carve", carve_json(&carve));
 		}
+		if (carve.carved && a.html)
+			r.status = worst(r.status, write_html(c, a.html, &r.view, &carve));
+		else if (a.html)
+			fprintf(stderr, "ntmem: %s: --html %s: not written: the dump has no kernel memory to draw\n",
+				c->dump_path, a.html);
 	} else if (!c->json) {
 		printf("\n(no -o DIR: driver images not carved; `ntmem report DUMP -o DIR` writes them)\n");
 	}
 	if (a.out_dir && carve.carved)
-		status = worst(status, write_report_json(&a, doc));
+		r.status = worst(r.status, write_report_json(&a, r.doc));
 	if (c->json)
-		cli_json_print(doc);
+		cli_json_print(r.doc);
 	else
-		json_decref(doc);
+		json_decref(r.doc);
 	carve_result_free(&carve.result);
-	if (carve.view_open)
-		crash_view_close(&carve.view);
-	return status;
+	if (r.view_open)
+		crash_view_close(&r.view);
+	nm_source_close(r.src);
+	return r.status;
 }

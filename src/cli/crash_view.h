@@ -11,12 +11,15 @@
 
 struct crash_view {
 	nm_source *src;
+	bool owns_src;		/* false: crash_view_open_on borrowed it */
 	struct nm_kernel kernel;
 	bool kernel_open;
 	bool has_modules;
 	struct nm_module_list modules;
+	nm_error modules_error;	/* why there is no list, when !has_modules */
 	bool has_pools;
 	struct nm_va_map pools;
+	nm_error pools_error;	/* why there is no map, when !has_pools */
 	struct nm_resolver resolver;
 	bool resolver_ready;
 	bool partial;		/* modules or pools missing or incomplete: exit 3 */
@@ -25,6 +28,8 @@ struct crash_view {
 /* Opens everything; returns CLI_EXIT_OK or the exit status of a fatal error
  * (already printed). Missing modules or pools are warnings and set partial. */
 int crash_view_open(const struct cli *c, struct crash_view *v);
+/* The same on SRC, which stays the caller's (closed after the view). */
+int crash_view_open_on(const struct cli *c, nm_source *src, struct crash_view *v);
 void crash_view_close(struct crash_view *v);
 
 #endif

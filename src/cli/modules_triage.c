@@ -78,36 +78,34 @@ static void print_line(const struct nm_dump_facts *f, const struct nm_triage_dri
 	putchar('\n');
 }
 
-static int list(const struct cli *c, const nm_source *src, const struct nm_triage *t)
+/* Into DOC when there is one, else as text. */
+static int list(const nm_source *src, const struct nm_triage *t, json_t *doc)
 {
 	const struct nm_dump_facts *f = nm_source_facts(src);
-	json_t *doc = NULL, *mods = NULL;
+	json_t *mods = NULL;
 
-	if (c->json) {
-		doc = cli_json_document(c);
+	if (doc)
 		mods = json_array();
-	} else {
+	else
 		print_header(f);
-	}
 	for (uint32_t i = 0; i < t->driver_count; i++) {
 		struct nm_triage_driver d;
 		struct triage_module m;
 
 		nm_triage_driver(src, t, i, &d);
 		name_of(&d, &m);
-		if (c->json)
+		if (doc)
 			json_array_append_new(mods, module_json(&d, &m));
 		else
 			print_line(f, &d, &m);
 		free(m.path);
 	}
-	if (c->json) {
+	if (doc) {
 		json_object_set_new(doc, "modules", mods);
 		json_object_set_new(doc, "complete", json_boolean(t->has_driver_list));
 		json_object_set_new(doc, "source", json_string("triage_driver_list"));
 		if (!t->has_driver_list)
 			json_object_set_new(doc, "stop_reason", json_string("the triage dump holds no driver list"));
-		cli_json_print(doc);
 	} else {
 		printf("%u module%s%s\n", t->driver_count, t->driver_count == 1 ? "" : "s",
 		       t->has_driver_list ? " (triage driver list)"
@@ -116,18 +114,31 @@ static int list(const struct cli *c, const nm_source *src, const struct nm_triag
 	return t->has_driver_list ? CLI_EXIT_OK : CLI_EXIT_PARTIAL;
 }
 
+bool cli_is_triage_dump(const nm_source *src)
+{
+	return nm_source_facts(src)->type == NM_DUMP_TRIAGE &&
+	       nm_source_facts(src)->format == NM_FORMAT_WINDOWS_CRASH_DUMP;
+}
+
+int cli_modules_triage_render(const struct cli *c, const nm_source *src, json_t *doc)
+{
+	struct nm_triage t;
+	nm_error err = { { 0 }, { 0 } };
+
+	if (nm_triage_open(src, &t, &err) != 0)
+		return cli_fail_input(c, &err);
+	return list(src, &t, doc);
+}
+
 int cli_modules_from_triage(const struct cli *c, bool *handled)
 {
 	nm_source *src;
-	struct nm_triage t;
-	nm_error err = { { 0 }, { 0 } };
 	int rc = cli_open_source(c, &src);
 
 	*handled = true;
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	if (nm_source_facts(src)->type != NM_DUMP_TRIAGE ||
-	    nm_source_facts(src)->format != NM_FORMAT_WINDOWS_CRASH_DUMP) {
+	if (!cli_is_triage_dump(src)) {
 		*handled = false;
 		nm_source_close(src);
 		return CLI_EXIT_OK;
@@ -136,10 +147,17 @@ int cli_modules_from_triage(const struct cli *c, bool *handled)
 		nm_source_close(src);
 		return cli_fail_usage("%s: unexpected argument '%s'", c->command, c->argv[0]);
 	}
-	if (nm_triage_open(src, &t, &err) != 0)
-		rc = cli_fail_input(c, &err);
-	else
-		rc = list(c, src, &t);
+	if (c->json) {
+		json_t *doc = cli_json_document(c);
+
+		rc = cli_modules_triage_render(c, src, doc);
+		if (rc == CLI_EXIT_BAD_INPUT)
+			json_decref(doc);
+		else
+			cli_json_print(doc);
+	} else {
+		rc = cli_modules_triage_render(c, src, NULL);
+	}
 	nm_source_close(src);
 	return rc;
 }

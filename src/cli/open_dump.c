@@ -74,23 +74,30 @@ void cli_close_memory(struct cli_memory *m)
 	m->src = NULL;
 }
 
-int cli_open_kernel(const struct cli *c, nm_source **src, struct nm_kernel *k)
+int cli_open_kernel_on(const struct cli *c, const nm_source *src, struct nm_kernel *k)
 {
 	nm_error err = { { 0 }, { 0 } };
-	int rc;
 
-	rc = cli_open_source(c, src);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (refuse_unreadable_memory(nm_source_facts(*src), &err) != 0 ||
-	    nm_kernel_open(*src, &c->kopt, k, &err) != 0) {
-		nm_source_close(*src);
-		*src = NULL;
+	if (refuse_unreadable_memory(nm_source_facts(src), &err) != 0 ||
+	    nm_kernel_open(src, &c->kopt, k, &err) != 0)
 		return c->kernel_said ? CLI_EXIT_BAD_INPUT : cli_fail_input(c, &err);
-	}
 	if (!k->has_kdbg && !c->kernel_said)
 		cli_warn(c, "%s: %s", k->kdbg_error.what, k->kdbg_error.why);
 	return CLI_EXIT_OK;
+}
+
+int cli_open_kernel(const struct cli *c, nm_source **src, struct nm_kernel *k)
+{
+	int rc = cli_open_source(c, src);
+
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	rc = cli_open_kernel_on(c, *src, k);
+	if (rc != CLI_EXIT_OK) {
+		nm_source_close(*src);
+		*src = NULL;
+	}
+	return rc;
 }
 
 int cli_open_va_map(const struct cli *c, nm_source **src, struct nm_kernel *k,

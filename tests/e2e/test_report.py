@@ -5,7 +5,7 @@ import shutil
 import tempfile
 import unittest
 
-from common import fixture, manifest, run_ntmem
+from common import FIXTURES, fixture, manifest, run_ntmem
 import json
 
 SEED = "xp-sp2-seed-full.dmp"
@@ -89,6 +89,56 @@ class Report(unittest.TestCase):
 
     def test_bad_argument_is_usage_error(self):
         self.assertEqual(run_ntmem("report", self.path, "--bogus")[0], 1)
+
+
+ENVELOPE = ("schema", "command", "ntmem_version")
+
+
+def without_envelope(doc):
+    return {k: v for k, v in doc.items() if k not in ENVELOPE}
+
+
+class ReportSaysWhatCommandsSay(unittest.TestCase):
+    """The report renders each part from one open dump; each part must be
+    exactly what the part's own command prints, on every fixture: x86 and
+    x64, triage (no page tables), dumps without a KDBG, broken module
+    lists. An unavailable part is allowed only where the command itself
+    fails (exit 2), and the report's status is then partial."""
+
+    def dumps(self):
+        names = sorted(n for n in os.listdir(FIXTURES) if n.endswith(".dmp"))
+        self.assertGreater(len(names), 10)
+        return names
+
+    def test_every_part_equals_its_command(self):
+        for name in self.dumps():
+            path = os.path.join(FIXTURES, name)
+            rc, out, err = run_ntmem("-q", "--json", "report", path)
+            with self.subTest(dump=name):
+                self.assertIn(rc, (0, 3), err)
+                doc = json.loads(out)
+                worst = 0
+                for part in PARTS:
+                    prc, pout, perr = run_ntmem("-q", "--json", part, path)
+                    if prc == 2:
+                        self.assertIn("unavailable", doc[part], part)
+                        worst = 3
+                        continue
+                    worst = max(worst, prc)
+                    self.assertEqual(doc[part], without_envelope(json.loads(pout)), part)
+                self.assertEqual(rc, worst, "report's status is the worst of its parts'")
+
+    def test_text_parts_equal_their_commands(self):
+        for name in ("xp-sp2-seed-full.dmp", "win7-sp1-pae-full.dmp", "xp-sp2-triage.dmp",
+                     "xp-sp2-kdbg-zero.dmp"):
+            path = fixture(name)
+            rc, out, err = run_ntmem("-q", "report", path)
+            text = out.decode()
+            with self.subTest(dump=name):
+                for part in PARTS:
+                    prc, pout, _ = run_ntmem("-q", part, path)
+                    if prc != 2:
+                        self.assertIn(pout.decode(), text, part)
 
 
 if __name__ == "__main__":

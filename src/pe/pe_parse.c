@@ -1,7 +1,8 @@
-/* PE32 header parsing over an untrusted buffer (the header page of an image
- * in memory, or the start of a driver file). Every offset is checked against
- * the buffer length before it is read; counts are bounded by constants.
- * Field offsets: reference §7.1 (docs/pe-loader.md). */
+/* PE32 and PE32+ header parsing over an untrusted buffer (the header page of
+ * an image in memory, or the start of a driver file). Every offset is
+ * checked against the buffer length before it is read; counts are bounded by
+ * constants. Field offsets: reference §7.1 and, for PE32+, Microsoft's "PE
+ * Format" / winnt.h IMAGE_OPTIONAL_HEADER64 (docs/pe-loader.md). */
 #include <string.h>
 
 #include <ntmem/bytes.h>
@@ -9,8 +10,6 @@
 
 #define PE_SIGNATURE 0x00004550u	/* "PE\0\0" */
 #define MZ_SIGNATURE 0x5A4Du
-#define PE32_MAGIC 0x10Bu
-#define MIN_OPTIONAL_HEADER NM_PE_OPT_DATA_DIRECTORY	/* up to DataDirectory */
 #define MAX_OPTIONAL_HEADER 0x1000u
 
 static bool fits(size_t len, uint64_t off, uint64_t size)
@@ -52,8 +51,8 @@ static int parse_file_header(const uint8_t *buf, size_t len, struct nm_pe_image 
 	if (*nsections > NM_PE_MAX_SECTIONS)
 		return nm_fail(err, "pe.NumberOfSections", "%u is above the loader's limit of %d",
 			       *nsections, NM_PE_MAX_SECTIONS);
-	if (*opt_size < MIN_OPTIONAL_HEADER || *opt_size > MAX_OPTIONAL_HEADER)
-		return nm_fail(err, "pe.SizeOfOptionalHeader", "%u is not a PE32 optional header size",
+	if (*opt_size < 2 || *opt_size > MAX_OPTIONAL_HEADER)
+		return nm_fail(err, "pe.SizeOfOptionalHeader", "%u is not an optional header size",
 			       *opt_size);
 	out->optional_header_offset = out->e_lfanew + 4 + NM_PE_FILE_HEADER_SIZE;
 	if (!fits(len, out->optional_header_offset, *opt_size))
@@ -64,7 +63,8 @@ static int parse_file_header(const uint8_t *buf, size_t len, struct nm_pe_image 
 
 static void parse_data_directories(const uint8_t *opt, uint32_t opt_size, struct nm_pe_image *out)
 {
-	uint32_t room = (opt_size - NM_PE_OPT_DATA_DIRECTORY) / 8;
+	uint32_t at = out->data_directory_offset;
+	uint32_t room = (opt_size - at) / 8;
 	uint32_t n = out->number_of_rva_and_sizes;
 
 	if (n > 16)
@@ -72,25 +72,59 @@ static void parse_data_directories(const uint8_t *opt, uint32_t opt_size, struct
 	if (n > room)
 		n = room;
 	for (uint32_t i = 0; i < n; i++) {
-		out->dir_rva[i] = nm_le32(opt + NM_PE_OPT_DATA_DIRECTORY + 8 * i);
-		out->dir_size[i] = nm_le32(opt + NM_PE_OPT_DATA_DIRECTORY + 8 * i + 4);
+		out->dir_rva[i] = nm_le32(opt + at + 8 * i);
+		out->dir_size[i] = nm_le32(opt + at + 8 * i + 4);
 	}
+}
+
+/* The fields whose place or width depends on the magic: ImageBase, the four
+ * stack and heap sizes, NumberOfRvaAndSizes and the data directories. */
+static void parse_width_dependent(const uint8_t *opt, struct nm_pe_image *out)
+{
+	if (out->pe32plus) {
+		out->image_base = nm_le64(opt + NM_PE32P_OPT_IMAGE_BASE);
+		out->stack_reserve = nm_le64(opt + NM_PE_OPT_STACK_RESERVE);
+		out->stack_commit = nm_le64(opt + NM_PE_OPT_STACK_RESERVE + 8);
+		out->heap_reserve = nm_le64(opt + NM_PE_OPT_STACK_RESERVE + 16);
+		out->heap_commit = nm_le64(opt + NM_PE_OPT_STACK_RESERVE + 24);
+		out->number_of_rva_and_sizes = nm_le32(opt + NM_PE32P_OPT_NUMBER_OF_RVA);
+		out->data_directory_offset = NM_PE32P_OPT_DATA_DIRECTORY;
+		return;
+	}
+	out->image_base = nm_le32(opt + NM_PE_OPT_IMAGE_BASE);
+	out->stack_reserve = nm_le32(opt + NM_PE_OPT_STACK_RESERVE);
+	out->stack_commit = nm_le32(opt + NM_PE_OPT_STACK_RESERVE + 4);
+	out->heap_reserve = nm_le32(opt + NM_PE_OPT_STACK_RESERVE + 8);
+	out->heap_commit = nm_le32(opt + NM_PE_OPT_STACK_RESERVE + 12);
+	out->number_of_rva_and_sizes = nm_le32(opt + NM_PE_OPT_NUMBER_OF_RVA);
+	out->data_directory_offset = NM_PE_OPT_DATA_DIRECTORY;
 }
 
 static int parse_optional_header(const uint8_t *buf, uint32_t opt_size, struct nm_pe_image *out,
 				 nm_error *err)
 {
 	const uint8_t *opt = buf + out->optional_header_offset;
+	uint32_t need;
 
-	if (nm_le16(opt) != PE32_MAGIC)
-		return nm_fail(err, "pe.OptionalHeader.Magic", "0x%x is not PE32 (0x10b)", nm_le16(opt));
+	out->magic = nm_le16(opt);
+	if (out->magic != NM_PE32_MAGIC && out->magic != NM_PE32PLUS_MAGIC)
+		return nm_fail(err, "pe.OptionalHeader.Magic", "0x%x is neither PE32 (0x10b) nor PE32+ (0x20b)",
+			       out->magic);
+	out->pe32plus = out->magic == NM_PE32PLUS_MAGIC;
+	/* Every field up to the data directories must be there; the
+	 * directories themselves are read only as far as the header holds. */
+	need = out->pe32plus ? NM_PE32P_OPT_DATA_DIRECTORY : NM_PE_OPT_DATA_DIRECTORY;
+	if (opt_size < need)
+		return nm_fail(err, "pe.SizeOfOptionalHeader", "%u is below the %u bytes a %s optional header needs",
+			       opt_size, need, out->pe32plus ? "PE32+" : "PE32");
 	out->entry_rva = nm_le32(opt + 0x10);
-	out->image_base = nm_le32(opt + NM_PE_OPT_IMAGE_BASE);
 	out->section_alignment = nm_le32(opt + NM_PE_OPT_SECTION_ALIGNMENT);
 	out->file_alignment = nm_le32(opt + NM_PE_OPT_FILE_ALIGNMENT);
 	out->size_of_image = nm_le32(opt + NM_PE_OPT_SIZE_OF_IMAGE);
 	out->size_of_headers = nm_le32(opt + NM_PE_OPT_SIZE_OF_HEADERS);
-	out->number_of_rva_and_sizes = nm_le32(opt + 0x5C);
+	out->subsystem = nm_le16(opt + NM_PE_OPT_SUBSYSTEM);
+	out->dll_characteristics = nm_le16(opt + NM_PE_OPT_DLL_CHARACTERISTICS);
+	parse_width_dependent(opt, out);
 	if (!is_power_of_two(out->section_alignment))
 		return nm_fail(err, "pe.SectionAlignment", "0x%x is not a power of two",
 			       out->section_alignment);

@@ -1,4 +1,4 @@
-/* Test helper: hand-built PE32 images and a fake page source, so the PE and
+/* Test helper: hand-built PE32 and PE32+ images and a fake page source, so the PE and
  * carve code can be tested without a dump. The layout follows the PE/COFF
  * field offsets written out here on purpose (not taken from ntmem's own
  * constants), so a wrong constant in the code fails a test. */
@@ -32,6 +32,17 @@ static inline void tb_put32(uint8_t *p, uint32_t v)
 static inline uint32_t tb_get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static inline void tb_put64(uint8_t *p, uint64_t v)
+{
+	tb_put32(p, (uint32_t)v);
+	tb_put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline uint64_t tb_get64(const uint8_t *p)
+{
+	return tb_get32(p) | ((uint64_t)tb_get32(p + 4) << 32);
 }
 
 #define TB_LFANEW 0x80u
@@ -83,6 +94,58 @@ static inline void tb_set_directory(uint8_t *buf, unsigned i, uint32_t rva, uint
 	tb_put32(buf + TB_OPT + 0x60 + 8 * i + 4, size);
 }
 
+/* PE32+ (64-bit) images: the optional header is 0xF0 bytes with 16
+ * directories (Microsoft "PE Format": ImageBase 8 bytes at +24, the stack
+ * and heap sizes 8 bytes each from +72, NumberOfRvaAndSizes +108, the
+ * directories from +112). */
+#define TB_SECTIONS64 (TB_OPT + 0xF0u)
+
+static inline void tb_write_headers64(uint8_t *buf, uint64_t image_base, uint32_t section_alignment,
+				      uint32_t file_alignment, uint32_t size_of_image,
+				      const struct tb_section *s, unsigned n)
+{
+	buf[0] = 'M';
+	buf[1] = 'Z';
+	tb_put32(buf + 0x3C, TB_LFANEW);
+	memcpy(buf + TB_LFANEW, "PE\0\0", 4);
+	tb_put16(buf + TB_LFANEW + 4, 0x8664);
+	tb_put16(buf + TB_LFANEW + 6, (uint16_t)n);
+	tb_put32(buf + TB_LFANEW + 8, 0x5A5A1234u);
+	tb_put16(buf + TB_LFANEW + 20, 0xF0);
+	tb_put16(buf + TB_LFANEW + 22, 0x0022);
+	tb_put16(buf + TB_OPT, 0x20B);
+	tb_put32(buf + TB_OPT + 16, 0x2345);		/* AddressOfEntryPoint */
+	tb_put64(buf + TB_OPT + 24, image_base);
+	tb_put32(buf + TB_OPT + 32, section_alignment);
+	tb_put32(buf + TB_OPT + 36, file_alignment);
+	tb_put32(buf + TB_OPT + 56, size_of_image);
+	tb_put32(buf + TB_OPT + 60, 0x400);		/* SizeOfHeaders */
+	tb_put32(buf + TB_OPT + 64, 0xBEEF);		/* CheckSum */
+	tb_put16(buf + TB_OPT + 68, 1);			/* Subsystem: native */
+	tb_put16(buf + TB_OPT + 70, 0x0160);		/* DllCharacteristics */
+	tb_put64(buf + TB_OPT + 72, 0x0000000100080000ull);	/* SizeOfStackReserve */
+	tb_put64(buf + TB_OPT + 80, 0x2000);		/* SizeOfStackCommit */
+	tb_put64(buf + TB_OPT + 88, 0x0000000200100000ull);	/* SizeOfHeapReserve */
+	tb_put64(buf + TB_OPT + 96, 0x1000);		/* SizeOfHeapCommit */
+	tb_put32(buf + TB_OPT + 108, 16);		/* NumberOfRvaAndSizes */
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *sh = buf + TB_SECTIONS64 + 40 * i;
+
+		memcpy(sh, s[i].name, strnlen(s[i].name, 8));
+		tb_put32(sh + 8, s[i].vsize);
+		tb_put32(sh + 12, s[i].va);
+		tb_put32(sh + 16, s[i].raw_size);
+		tb_put32(sh + 20, s[i].raw_offset ? s[i].raw_offset : (s[i].raw_size ? s[i].va : 0));
+		tb_put32(sh + 36, s[i].characteristics);
+	}
+}
+
+static inline void tb_set_directory64(uint8_t *buf, unsigned i, uint32_t rva, uint32_t size)
+{
+	tb_put32(buf + TB_OPT + 112 + 8 * i, rva);
+	tb_put32(buf + TB_OPT + 112 + 8 * i + 4, size);
+}
+
 /* A fake page source: per page a state and bytes (NULL when absent). */
 struct tb_fake_page {
 	enum nm_page_state state;
@@ -92,7 +155,7 @@ struct tb_fake_page {
 };
 
 struct tb_fake {
-	uint32_t base;
+	uint64_t base;
 	unsigned npages;
 	struct tb_fake_page *pages;
 	unsigned walks;			/* how many walks were asked */
@@ -132,6 +195,14 @@ static inline const uint8_t *tb_fake_bytes(void *ctx, const struct nm_walk *w)
 static inline struct nm_vmem tb_reader(struct tb_fake *f)
 {
 	struct nm_vmem r = { f, tb_fake_walk, tb_fake_bytes, true, 4 };
+
+	return r;
+}
+
+/* The same fake as a 64-bit kernel's memory (pointer size 8). */
+static inline struct nm_vmem tb_reader64(struct tb_fake *f)
+{
+	struct nm_vmem r = { f, tb_fake_walk, tb_fake_bytes, true, 8 };
 
 	return r;
 }

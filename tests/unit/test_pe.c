@@ -1,5 +1,5 @@
-/* PE32 header parsing and the loader's section classification: hand-built
- * headers (good and hostile) and the real drivers in ../shared/real. */
+/* PE32 and PE32+ header parsing and the loader's section classification:
+ * hand-built headers (good and hostile) and the real drivers in ../shared/real. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -143,7 +143,7 @@ static void refuses_hostile_headers(void **state)
 	tb_put16(buf + TB_LFANEW + 20, 0xFFFF);
 	expect_refused(buf, sizeof(buf), "SizeOfOptionalHeader");
 	build_three(buf);
-	tb_put16(buf + TB_OPT, 0x20B);
+	tb_put16(buf + TB_OPT, 0x107);		/* ROM image: neither PE32 nor PE32+ */
 	expect_refused(buf, sizeof(buf), "Magic");
 	build_three(buf);
 	tb_put32(buf + TB_OPT + 0x20, 0x1001);
@@ -190,6 +190,140 @@ static void only_the_data_directories_present_are_read(void **state)
 	tb_put32(buf + TB_OPT + 0x5C, 0xFFFFFFFFu);
 	assert_int_equal(nm_pe_parse(buf, sizeof(buf), &pe, &err), 0);
 	assert_int_equal(pe.dir_rva[5], 0x5000);
+}
+
+/* A PE32+ image: every field read from its PE32+ place, none from the PE32
+ * one (the PE32 ImageBase slot +0x1C holds the high half of the 64-bit
+ * ImageBase here, and +0x5C/+0x60 hold stack/heap sizes). */
+static const struct tb_section x64_sections[] = {
+	{ ".text", 0x1000, 0x20, 0x200, 0x400, 0x60000020 },
+	{ "PAGE", 0x2000, 0x68, 0x200, 0x600, 0x60000020 },
+	{ "INIT", 0x3000, 0x30, 0x200, 0x800, 0x62000020 },
+	{ ".reloc", 0x4000, 0x0C, 0x200, 0xA00, 0x42000040 },
+};
+
+static void build_x64(uint8_t *buf)
+{
+	memset(buf, 0, 4096);
+	tb_write_headers64(buf, 0xFFFFF88001000000ull, 0x1000, 0x200, 0x5000, x64_sections, 4);
+	tb_set_directory64(buf, 5, 0x4000, 0x0C);
+	tb_set_directory64(buf, 12, 0x1010, 0x10);
+}
+
+static void parses_pe32plus_fields(void **state)
+{
+	uint8_t buf[4096];
+	struct nm_pe_image pe;
+	nm_error err;
+
+	(void)state;
+	build_x64(buf);
+	assert_int_equal(nm_pe_parse(buf, sizeof(buf), &pe, &err), 0);
+	assert_true(pe.pe32plus);
+	assert_int_equal(pe.magic, 0x20B);
+	assert_int_equal(pe.machine, 0x8664);
+	assert_int_equal(pe.timestamp, 0x5A5A1234u);
+	assert_int_equal(pe.entry_rva, 0x2345);
+	assert_true(pe.image_base == 0xFFFFF88001000000ull);
+	assert_int_equal(pe.section_alignment, 0x1000);
+	assert_int_equal(pe.file_alignment, 0x200);
+	assert_int_equal(pe.size_of_image, 0x5000);
+	assert_int_equal(pe.size_of_headers, 0x400);
+	assert_int_equal(pe.subsystem, 1);
+	assert_int_equal(pe.dll_characteristics, 0x0160);
+	assert_true(pe.stack_reserve == 0x0000000100080000ull);
+	assert_int_equal(pe.stack_commit, 0x2000);
+	assert_true(pe.heap_reserve == 0x0000000200100000ull);
+	assert_int_equal(pe.heap_commit, 0x1000);
+	assert_int_equal(pe.number_of_rva_and_sizes, 16);
+	assert_int_equal(pe.data_directory_offset, 0x70);
+	assert_int_equal(pe.dir_rva[5], 0x4000);
+	assert_int_equal(pe.dir_size[5], 0x0C);
+	assert_int_equal(pe.dir_rva[12], 0x1010);
+	assert_int_equal(pe.dir_size[12], 0x10);
+	assert_int_equal(pe.section_table_offset, TB_SECTIONS64);
+	assert_int_equal(pe.nsections, 4);
+	assert_string_equal(pe.sections[2].name, "INIT");
+	assert_int_equal(pe.sections[2].kind, NM_SECTION_DISCARDABLE);
+	assert_int_equal(pe.sections[1].kind, NM_SECTION_PAGEABLE);
+	assert_int_equal(pe.sections[3].kind, NM_SECTION_DISCARDABLE);
+	assert_int_equal(nm_pe_image_base_offset(&pe), 0x18);
+}
+
+static void pe32_fields_stay_at_pe32_offsets(void **state)
+{
+	uint8_t buf[4096];
+	struct nm_pe_image pe;
+	nm_error err;
+
+	(void)state;
+	build_three(buf);
+	tb_put32(buf + TB_OPT + 0x18, 0x7777);		/* BaseOfData: not part of ImageBase */
+	tb_put32(buf + TB_OPT + 0x48, 0x40000);		/* SizeOfStackReserve, 4 bytes */
+	tb_put32(buf + TB_OPT + 0x4C, 0x1000);		/* SizeOfStackCommit */
+	tb_set_directory(buf, 5, 0x5000, 0x20);
+	assert_int_equal(nm_pe_parse(buf, sizeof(buf), &pe, &err), 0);
+	assert_false(pe.pe32plus);
+	assert_int_equal(pe.magic, 0x10B);
+	assert_true(pe.image_base == 0x10000);
+	assert_int_equal(pe.stack_reserve, 0x40000);
+	assert_int_equal(pe.stack_commit, 0x1000);
+	assert_int_equal(pe.data_directory_offset, 0x60);
+	assert_int_equal(pe.dir_rva[5], 0x5000);
+	assert_int_equal(nm_pe_image_base_offset(&pe), 0x1C);
+}
+
+static void pe32plus_optional_header_must_reach_the_directories(void **state)
+{
+	uint8_t buf[4096];
+	struct nm_pe_image pe;
+	nm_error err;
+
+	(void)state;
+	/* 0x6F: one byte short of the PE32+ fields (0x60 would do for PE32) */
+	build_x64(buf);
+	tb_put16(buf + TB_LFANEW + 20, 0x6F);
+	expect_refused(buf, sizeof(buf), "SizeOfOptionalHeader");
+	tb_put16(buf + TB_LFANEW + 20, 0x60);
+	expect_refused(buf, sizeof(buf), "SizeOfOptionalHeader");
+	/* exactly 0x70: every field, no directory room: none is read, and the
+	 * section table follows at +0x70 */
+	build_x64(buf);
+	tb_put16(buf + TB_LFANEW + 20, 0x70);
+	memmove(buf + TB_OPT + 0x70, buf + TB_SECTIONS64, 40 * 4);
+	assert_int_equal(nm_pe_parse(buf, sizeof(buf), &pe, &err), 0);
+	assert_int_equal(pe.dir_rva[5], 0);
+	assert_int_equal(pe.section_table_offset, TB_OPT + 0x70);
+	assert_string_equal(pe.sections[3].name, ".reloc");
+	/* NumberOfRvaAndSizes at its PE32+ place (+0x6C) limits the slots */
+	build_x64(buf);
+	tb_put32(buf + TB_OPT + 0x6C, 5);
+	assert_int_equal(nm_pe_parse(buf, sizeof(buf), &pe, &err), 0);
+	assert_int_equal(pe.dir_rva[5], 0);
+	assert_int_equal(pe.dir_rva[4], 0);
+	/* a truncated buffer: the optional header runs past it */
+	build_x64(buf);
+	expect_refused(buf, TB_OPT + 0x40, "SizeOfOptionalHeader");
+}
+
+static void survives_pe32plus_corruption(void **state)
+{
+	uint8_t buf[4096], copy[4096];
+	struct nm_pe_image pe;
+	nm_error err;
+	uint32_t seed = 0x2545F491u;
+
+	(void)state;
+	build_x64(buf);
+	for (unsigned round = 0; round < 20000; round++) {
+		memcpy(copy, buf, sizeof(copy));
+		for (unsigned k = 0; k < 4; k++) {
+			seed = seed * 1103515245u + 12345u;
+			copy[TB_LFANEW + (seed >> 8) % (TB_SECTIONS64 + 160 - TB_LFANEW)] = (uint8_t)(seed >> 24);
+		}
+		seed = seed * 1103515245u + 12345u;
+		(void)nm_pe_parse(copy, 0x100 + (seed >> 8) % (sizeof(copy) - 0x100), &pe, &err);
+	}
 }
 
 struct real_section {
@@ -294,6 +428,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parses_every_field),
+		cmocka_unit_test(parses_pe32plus_fields),
+		cmocka_unit_test(pe32_fields_stay_at_pe32_offsets),
+		cmocka_unit_test(pe32plus_optional_header_must_reach_the_directories),
+		cmocka_unit_test(survives_pe32plus_corruption),
 		cmocka_unit_test(classifies_like_the_loader),
 		cmocka_unit_test(finds_the_section_of_an_rva),
 		cmocka_unit_test(refuses_hostile_headers),

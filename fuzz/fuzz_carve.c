@@ -78,7 +78,7 @@ static void write_outputs(const struct nm_carve *c)
 		memcpy(hdr, c->pages[0].bytes, NM_PE_SYNTH_HEADER_SIZE);
 		nm_pe_rebuild_headers(hdr, NM_PE_SYNTH_HEADER_SIZE, &c->pe, c->base, c->size);
 	} else {
-		nm_pe_synthesize_headers(hdr, c->base, c->size);
+		nm_pe_synthesize_headers(hdr, c->base, c->size, c->wide);
 	}
 	(void)nm_carve_write_image(fd, c, 0xCC, NULL, 0, &err);
 	(void)nm_carve_write_image(fd, c, 0, hdr, NM_PE_SYNTH_HEADER_SIZE, &err);

@@ -34,7 +34,7 @@ const char *nm_hole_reason_name(enum nm_hole_reason r);
 enum nm_carve_headers {
 	NM_HEADERS_OK,
 	NM_HEADERS_MISSING,		/* header page unreadable */
-	NM_HEADERS_INVALID,		/* readable but not a PE32 image (header_error says why) */
+	NM_HEADERS_INVALID,		/* readable but not a PE32/PE32+ image (header_error says why) */
 };
 const char *nm_carve_headers_name(enum nm_carve_headers h);	/* "ok", "missing", "invalid" */
 
@@ -55,7 +55,9 @@ struct nm_byte_tally {
 };
 
 struct nm_carve {
-	uint32_t base, size;		/* size: bytes carved (LDR SizeOfImage) */
+	uint64_t base;			/* the image's VA (x64: above 2^63) */
+	uint32_t size;			/* bytes carved (LDR SizeOfImage) */
+	bool wide;			/* 64-bit kernel: pointer size 8 */
 	unsigned npages;
 	struct nm_carve_page *pages;
 	enum nm_carve_headers headers;
@@ -75,9 +77,10 @@ struct nm_carve_options {
 };
 
 /* Carves [base, base+size). Fails only for a size that is 0 or above
- * NM_CARVE_MAX_IMAGE, or a base+size beyond 4 GiB, or no memory; holes are
+ * NM_CARVE_MAX_IMAGE, or a base+size past the end of the address space
+ * (4 GiB for a 32-bit kernel, 2^64 for x64), or no memory; holes are
  * findings. Free with nm_carve_free. */
-int nm_carve_image(const struct nm_vmem *r, uint32_t base, uint32_t size,
+int nm_carve_image(const struct nm_vmem *r, uint64_t base, uint32_t size,
 		   const struct nm_carve_options *opt, struct nm_carve *out, nm_error *err);
 void nm_carve_free(struct nm_carve *c);
 

@@ -13,7 +13,8 @@
 
 /* Longest file name written (contract: at most 100 bytes). */
 #define NM_OUTPUT_NAME_MAX 100
-/* Longest module-name part: leaves room for "@0xffffffff" and ".holes.json". */
+/* Longest module-name part: leaves room for "@0xfffff88001000000" (an x64
+ * base, 16 hex digits) and ".holes.json": 64 + 19 + 11 <= 100. */
 #define NM_SAFE_NAME_MAX 64
 
 /* NAME sanitised: only [A-Za-z0-9._-] kept, every other byte '_', a leading
@@ -22,7 +23,7 @@
 void nm_safe_name(const char *name, char *out);
 
 /* "NAME@0xBASE" with NAME sanitised; OUT holds NM_OUTPUT_NAME_MAX + 1 bytes. */
-void nm_carve_stem(const char *name, uint32_t base, char *out);
+void nm_carve_stem(const char *name, uint64_t base, char *out);
 
 /* Opens (creating it when absent, one level only) the output directory. */
 int nm_outdir_open(const char *path, int *dirfd, nm_error *err);

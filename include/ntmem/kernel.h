@@ -31,7 +31,7 @@ struct nm_kernel {
 	struct nm_kdbg kdbg;
 	nm_error kdbg_error;		/* why there is no KDBG, when !has_kdbg */
 	bool has_pfn_database;
-	uint32_t pfn_database;		/* value of MmPfnDatabase: VA of the MMPFN array */
+	uint64_t pfn_database;		/* value of MmPfnDatabase: VA of the MMPFN array */
 	uint64_t pfn_count;		/* entries the database holds (MmHighestPhysicalPage + 1) */
 	uint64_t kernel_base;
 	const struct nm_paging_mode *mode;	/* the walks' paging mode */

@@ -1,5 +1,5 @@
 /* Layer 4: an original driver file laid out as the loader would have it at a
- * given base (sections copied, HIGHLOW relocations applied), and its
+ * given base (sections copied, HIGHLOW and DIR64 relocations applied), and its
  * comparison with a carved image (docs/carving.md, --compare-with). */
 #ifndef NTMEM_RELOC_H
 #define NTMEM_RELOC_H
@@ -20,22 +20,23 @@ struct nm_loaded_file {
 	struct nm_pe_image pe;
 	uint8_t *image;			/* pe.size_of_image bytes */
 	uint32_t size;
-	uint32_t load_base;
+	uint64_t load_base;
 	bool has_relocations;		/* a base relocation directory was found */
-	uint64_t relocs_applied;	/* HIGHLOW entries applied */
-	uint64_t relocs_ignored;	/* types other than ABSOLUTE/HIGHLOW */
+	uint64_t relocs_applied;	/* HIGHLOW and (PE32+) DIR64 entries applied */
+	uint64_t relocs_ignored;	/* other types, DIR64 in a PE32 image, targets past the image */
 	bool relocs_truncated;		/* a block was malformed: the rest was not applied */
 };
 
-/* Lays out FILE (LEN bytes, a PE32 file) in memory and relocates it for
- * LOAD_BASE. Free with nm_loaded_file_free. */
-int nm_pe_load_file(const uint8_t *file, size_t len, uint32_t load_base,
+/* Lays out FILE (LEN bytes, a PE32 or PE32+ file) in memory and relocates it
+ * for LOAD_BASE. Free with nm_loaded_file_free. */
+int nm_pe_load_file(const uint8_t *file, size_t len, uint64_t load_base,
 		    struct nm_loaded_file *out, nm_error *err);
 void nm_loaded_file_free(struct nm_loaded_file *f);
 
 /* Applies the base relocations found in IMAGE (already in memory layout) for
- * a move by DELTA. Exposed for tests. */
-void nm_pe_apply_relocations(struct nm_loaded_file *f, uint32_t delta);
+ * a move by DELTA (modulo 2^64; HIGHLOW fields take its low 32 bits).
+ * Exposed for tests. */
+void nm_pe_apply_relocations(struct nm_loaded_file *f, uint64_t delta);
 
 struct nm_modified_range {
 	uint32_t rva_start, rva_end;	/* end exclusive */

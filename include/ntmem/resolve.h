@@ -81,7 +81,7 @@ struct nm_pfn_owner {
 	bool has_pte_value;
 	uint64_t pte_value;
 	bool has_va;				/* the self-map gives the VA the frame backs */
-	uint32_t va;				/* for a large page: the VA of this frame in it */
+	uint64_t va;				/* for a large page: the VA of this frame in it */
 	struct nm_resolved where;		/* resolution of va, when has_va */
 };
 

@@ -24,7 +24,8 @@
 /* The images of one run together: a dump's module list can name thousands
  * of 256 MiB images over page tables that map every one of them to the
  * same frames, which would write terabytes. All drivers of a real 32-bit
- * system add up to a few hundred MiB (they share the 2 GiB kernel space). */
+ * system add up to a few hundred MiB (they share the 2 GiB kernel space);
+ * an x64 system's loaded drivers add up to a few hundred MiB as well. */
 #define MAX_RUN_IMAGE_BYTES (1ull << 30)
 
 /* Modified ranges kept per module for the report (the count is exact). */
@@ -89,7 +90,7 @@ static int write_pe(const struct carve_request *req, int dirfd, struct carve_mod
 		memcpy(hdr, m->cv.pages[0].bytes, len);
 		nm_pe_rebuild_headers(hdr, len, &m->cv.pe, m->cv.base, m->cv.size);
 	} else {
-		nm_pe_synthesize_headers(hdr, m->cv.base, m->cv.size);
+		nm_pe_synthesize_headers(hdr, m->cv.base, m->cv.size, m->cv.wide);
 		m->synthesized_headers = true;
 	}
 	return write_image_file(req, dirfd, m, fname, hdr, len, err);
@@ -196,7 +197,7 @@ static int find_original(int dirfd, const char *name, char *found, size_t size)
 	return best >= 2 || (best == 1 && ties == 1) ? 0 : -1;
 }
 
-static int load_original(int dirfd, const char *fname, const char *compare_dir, uint32_t base,
+static int load_original(int dirfd, const char *fname, const char *compare_dir, uint64_t base,
 			 struct nm_loaded_file *lf, nm_error *err)
 {
 	/* O_NONBLOCK: a FIFO named like the module must not hang the carve. */
@@ -295,7 +296,7 @@ static int carve_one(const struct cli *c, const struct carve_request *req, struc
 	if (nm_carve_image(r, m->target.base, m->target.size, &opt, &m->cv, &m->error) != 0 ||
 	    (dirfd >= 0 && write_files(req, dirfd, m, &m->error) != 0)) {
 		cli_error_prefix(c);
-		fprintf(stderr, "%s@0x%x: %s: %s\n", m->display_name, (unsigned)m->target.base, m->error.what,
+		fprintf(stderr, "%s@0x%llx: %s: %s\n", m->display_name, (unsigned long long)m->target.base, m->error.what,
 			m->error.why);
 		nm_carve_free(&m->cv);
 		return -1;
@@ -312,7 +313,7 @@ static void refuse_over_budget(const struct cli *c, struct carve_module *m)
 	nm_fail(&m->error, "carve", "the images of this run would exceed %llu MiB together; not carved",
 		MAX_RUN_IMAGE_BYTES >> 20);
 	cli_error_prefix(c);
-	fprintf(stderr, "%s@0x%x: carve: %s\n", m->display_name, (unsigned)m->target.base, m->error.why);
+	fprintf(stderr, "%s@0x%llx: carve: %s\n", m->display_name, (unsigned long long)m->target.base, m->error.why);
 }
 
 /* A list entry whose base another entry already has: said, not carved
@@ -326,7 +327,8 @@ static void skip_same_base(const struct cli *c, struct carve_module *m)
 	snprintf(m->skipped_why, sizeof(m->skipped_why), "same base as %s, carved once under that name", other);
 	if (!c->quiet) {
 		cli_error_prefix(c);
-		fprintf(stderr, "%s@0x%x: skipped: %s\n", m->display_name, (unsigned)m->target.base, m->skipped_why);
+		fprintf(stderr, "%s@0x%llx: skipped: %s\n", m->display_name, (unsigned long long)m->target.base,
+			m->skipped_why);
 	}
 }
 
@@ -349,10 +351,7 @@ int carve_targets(const struct cli *c, struct nm_kernel *k, const struct carve_r
 	memset(result, 0, sizeof(*result));
 	result->out_dir = req->out_dir;
 	result->stale_checked = r.stale_checked;
-	if (nm_vmem_pointer_size(&r) == 8) {
-		nm_fail(&err, "carve", "x64 (PE32+) images are not carved yet (x86 only)");
-		return cli_fail_input(c, &err);
-	}
+	result->wide = nm_vmem_pointer_size(&r) == 8;
 	if (req->out_dir && nm_outdir_open(req->out_dir, &dirfd, &err) != 0) {
 		cli_fail_output(req->out_dir, "output", err.why);
 		return CLI_EXIT_OUTPUT;

@@ -27,7 +27,8 @@ struct carve_request {
 /* One image to carve: a listed module, or an unlisted image at --base. */
 struct carve_target {
 	const char *name;		/* BaseDllName (UTF-8) or NULL */
-	uint32_t base, size;
+	uint64_t base;
+	uint32_t size;
 	bool listed;
 	const char *same_base_as;	/* not carved: another target has this base
 					 * (its name, or "unnamed"); named as skipped */
@@ -72,6 +73,7 @@ struct carve_module {
 struct carve_result {
 	const char *out_dir;
 	bool stale_checked;
+	bool wide;			/* a 64-bit kernel: bases are printed with 16 digits */
 	unsigned nmodules;
 	struct carve_module *modules;
 	unsigned carved, failed, skipped;	/* skipped: same base as another */

@@ -2,10 +2,17 @@
  * module's holes and comparison, then what the reasons mean. */
 #include "carve_run.h"
 
-static void print_table_header(FILE *out)
+/* Digits of a base: 8 on a 32-bit kernel (the x86 table is unchanged), 16
+ * on x64, where kernel addresses use all 64 bits. */
+static int base_digits(bool wide)
 {
-	fprintf(out, "%-22s %-10s %9s %9s %9s  %-15s %-15s %-15s %-13s %s\n", "module", "base", "size",
-		"recovered", "missing", "nonpaged", "pageable", "discardable", "headers/other", "headers");
+	return wide ? 16 : 8;
+}
+
+static void print_table_header(FILE *out, bool wide)
+{
+	fprintf(out, "%-22s %-*s %9s %9s %9s  %-15s %-15s %-15s %-13s %s\n", "module", base_digits(wide) + 2, "base",
+		"size", "recovered", "missing", "nonpaged", "pageable", "discardable", "headers/other", "headers");
 }
 
 static void print_pair(FILE *out, const struct nm_byte_tally *t)
@@ -16,11 +23,12 @@ static void print_pair(FILE *out, const struct nm_byte_tally *t)
 	fprintf(out, " %-15s", buf);
 }
 
-static void print_module_row(FILE *out, const struct carve_module *m)
+static void print_module_row(FILE *out, const struct carve_module *m, bool wide)
 {
 	const struct nm_carve *cv = &m->cv;
 
-	fprintf(out, "%-22.22s 0x%08x 0x%07x %9llu %9llu ", m->display_name, cv->base, cv->size,
+	fprintf(out, "%-22.22s 0x%0*llx 0x%07x %9llu %9llu ", m->display_name, base_digits(wide),
+		(unsigned long long)cv->base, cv->size,
 		(unsigned long long)cv->total.recovered, (unsigned long long)cv->total.missing);
 	print_pair(out, &cv->kinds[NM_SECTION_NONPAGED]);
 	print_pair(out, &cv->kinds[NM_SECTION_PAGEABLE]);
@@ -84,7 +92,7 @@ static int count_hole(void *ctx, const struct nm_carve_hole *h)
 
 /* What follows the table for one module: its holes and its comparison.
  * Returns whether anything was printed. */
-static bool print_details(FILE *out, const struct carve_module *m)
+static bool print_details(FILE *out, const struct carve_module *m, bool wide)
 {
 	struct hole_printer p = { out, &m->cv };
 	unsigned holes = 0;
@@ -92,7 +100,7 @@ static bool print_details(FILE *out, const struct carve_module *m)
 	nm_carve_for_each_hole(&m->cv, count_hole, &holes);
 	if (holes == 0 && !m->compared)
 		return false;
-	fprintf(out, "\n%s at 0x%08x:\n", m->display_name, m->cv.base);
+	fprintf(out, "\n%s at 0x%0*llx:\n", m->display_name, base_digits(wide), (unsigned long long)m->cv.base);
 	nm_carve_for_each_hole(&m->cv, print_hole_detail, &p);
 	if (m->compared)
 		print_compare_detail(out, &m->compare);
@@ -103,12 +111,12 @@ void carve_print_text(FILE *out, const struct carve_result *r)
 {
 	bool details = false;
 
-	print_table_header(out);
+	print_table_header(out, r->wide);
 	for (unsigned i = 0; i < r->nmodules; i++)
 		if (r->modules[i].carved)
-			print_module_row(out, &r->modules[i]);
+			print_module_row(out, &r->modules[i], r->wide);
 	for (unsigned i = 0; i < r->nmodules; i++)
-		if (r->modules[i].carved && print_details(out, &r->modules[i]))
+		if (r->modules[i].carved && print_details(out, &r->modules[i], r->wide))
 			details = true;
 	if (details)
 		fprintf(out, "\nreasons: discarded = INIT/discardable pages freed after DriverEntry; "

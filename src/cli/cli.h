@@ -35,7 +35,7 @@ struct cli_command_options {
 	uint8_t fill;
 	unsigned nmodules, nbases;
 	const char *modules[CLI_MAX_ARGS];	/* carve --module NAME... */
-	uint32_t bases[CLI_MAX_ARGS];		/* carve --base VA... */
+	uint64_t bases[CLI_MAX_ARGS];		/* carve --base VA... (x64: 64-bit) */
 };
 
 struct cli {

@@ -31,7 +31,7 @@ static int parse_args(const struct cli *c, struct carve_args *a)
 	return 0;
 }
 
-static bool already_chosen(const struct carve_target *t, unsigned n, uint32_t base)
+static bool already_chosen(const struct carve_target *t, unsigned n, uint64_t base)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (t[i].base == base)
@@ -62,7 +62,7 @@ static void add_target(struct carve_target *t, unsigned *n, const struct nm_modu
 
 /* An image at VA that no list entry names (an unlinked driver): carved with
  * its own header's SizeOfImage when its header page parses. */
-static int add_unlisted(struct nm_kernel *k, uint32_t va, struct carve_target *t, unsigned *n)
+static int add_unlisted(struct nm_kernel *k, uint64_t va, struct carve_target *t, unsigned *n)
 {
 	struct nm_walk w;
 	struct nm_pe_image pe;
@@ -133,7 +133,8 @@ static int select_targets(const struct cli *c, struct nm_kernel *k, const struct
 			continue;
 		if (add_unlisted(k, a->opt->bases[j], t, n) != 0) {
 			cli_error_prefix(c);
-			fprintf(stderr, "no module and no readable PE header at 0x%x\n", a->opt->bases[j]);
+			fprintf(stderr, "no module and no readable PE header at 0x%llx\n",
+				(unsigned long long)a->opt->bases[j]);
 			rc = CLI_EXIT_PARTIAL;
 		}
 	}

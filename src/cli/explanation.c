@@ -110,13 +110,14 @@ static void explain_unlocked_too_often(struct text *t, const struct explain *x)
 		return;
 	}
 	if (!p->owner.has_va) {
-		say(t, " PFN 0x%llx (Arg2) is on the %s list and its PteAddress 0x%x names no "
+		say(t, " PFN 0x%llx (Arg2) is on the %s list and its PteAddress 0x%llx names no "
 		       "owner: ", (unsigned long long)p->entry.pfn,
-		    nm_pfn_list_name(p->entry.list), p->entry.pte_address);
+		    nm_pfn_list_name(p->entry.list), (unsigned long long)p->entry.pte_address);
 		say_no_owner(t, &p->owner);
 		return;
 	}
-	say(t, " PFN 0x%llx (Arg2) backs VA 0x%x, ", (unsigned long long)p->entry.pfn, p->owner.va);
+	say(t, " PFN 0x%llx (Arg2) backs VA 0x%llx, ", (unsigned long long)p->entry.pfn,
+	    (unsigned long long)p->owner.va);
 	say_place(t, w);
 	say(t, ".");
 	if (w->module && (!w->has_section || w->section.kind == NM_SECTION_NONPAGED)) {
@@ -131,8 +132,8 @@ static void explain_unlocked_too_often(struct text *t, const struct explain *x)
 		       "say the same MDL was unlocked twice, or unlocked after a failed probe.");
 	}
 	if (p->owner.link == NM_PTE_LINK_OTHER_FRAME)
-		say(t, " Note: the PTE at 0x%x no longer maps this frame (0x%llx).",
-		    p->entry.pte_address, (unsigned long long)p->owner.pte_value);
+		say(t, " Note: the PTE at 0x%llx no longer maps this frame (0x%llx).",
+		    (unsigned long long)p->entry.pte_address, (unsigned long long)p->owner.pte_value);
 }
 
 static int first_param_of_kind(const struct explain *x, enum nm_param_kind kind)
@@ -187,8 +188,8 @@ static void explain_generic(struct text *t, const struct explain *x)
 			say_place(t, &p->where);
 			say(t, ", page %s.", nm_page_state_name(p->where.walk.state));
 		} else if (p->has_pfn && p->pfn.owner.has_va) {
-			say(t, " Arg%d (%s) 0x%llx backs VA 0x%x, ", i + 1, x->info.params[i].meaning,
-			    (unsigned long long)p->value, p->pfn.owner.va);
+			say(t, " Arg%d (%s) 0x%llx backs VA 0x%llx, ", i + 1, x->info.params[i].meaning,
+			    (unsigned long long)p->value, (unsigned long long)p->pfn.owner.va);
 			say_place(t, &p->pfn.owner.where);
 			say(t, ".");
 		} else if (p->has_pfn) {

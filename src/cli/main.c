@@ -228,9 +228,9 @@ static int apply_option(struct cli *c, const struct given_option *g)
 	case OPT_BASE:
 		if (o->nbases >= CLI_MAX_ARGS)
 			return cli_fail_usage("--base: at most %d", CLI_MAX_ARGS);
-		if (number_option(g, 0xFFFFFFFFu, &v) != CLI_EXIT_OK)
+		if (number_option(g, UINT64_MAX, &v) != CLI_EXIT_OK)
 			return CLI_EXIT_USAGE;
-		o->bases[o->nbases++] = (uint32_t)v;
+		o->bases[o->nbases++] = v;	/* an x86 kernel refuses VAs above 4 GiB when carving */
 		return CLI_EXIT_OK;
 	default: {
 		char name[40];

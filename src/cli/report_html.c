@@ -159,7 +159,7 @@ static void module_title(FILE *f, const struct carve_module *m, const struct nm_
 	size_text(m->target.size, size, sizeof(size));
 	fputs("<title>", f);
 	put_escaped(f, m->display_name);
-	fprintf(f, " 0x%08x-0x%08" PRIx64 " (%s) in %s</title>", m->target.base,
+	fprintf(f, " 0x%08" PRIx64 "-0x%08" PRIx64 " (%s) in %s</title>", m->target.base,
 		(uint64_t)m->target.base + m->target.size, size, r ? r->name : "no known region");
 }
 
@@ -301,7 +301,7 @@ static void draw_region_strip(struct picture *pic, const struct nm_region *r)
 		rect(f, x0, x1, 16 + (k++ % 2) * 18, 16, "band", 1);
 		fputs(" data-module=\"", f);
 		put_escaped(f, m->display_name);
-		fprintf(f, "@0x%x\">", m->target.base);
+		fprintf(f, "@0x%" PRIx64 "\">", m->target.base);
 		module_title(f, m, r);
 		fputs("</rect>\n", f);
 		if (x1 - x0 > 6.5 * strlen(m->display_name)) {
@@ -394,7 +394,7 @@ static void draw_module(struct picture *pic, const struct carve_module *m, unsig
 	size_text(m->target.size, size, sizeof(size));
 	fprintf(f, "<section class=\"module\" id=\"m%u\"><h3>", index);
 	put_escaped(f, m->display_name);
-	fprintf(f, " at 0x%08x, %s</h3>\n", m->target.base, size);
+	fprintf(f, " at 0x%08" PRIx64 ", %s</h3>\n", m->target.base, size);
 	if (m->skipped) {
 		fputs("<p>skipped: ", f);
 		put_escaped(f, m->skipped_why);

@@ -175,10 +175,10 @@ void pfn_result_print(FILE *f, const char *indent, const struct pfn_result *p)
 		fprintf(f, ": entry %s\n", pfn_result_entry_state(p));
 		return;
 	}
-	fprintf(f, ": entry at 0x%x, list %s, reference count %u, share count %u (0x%x)\n",
-		e->entry_address, nm_pfn_list_name(e->list), e->reference_count,
+	fprintf(f, ": entry at 0x%llx, list %s, reference count %u, share count %u (0x%x)\n",
+		(unsigned long long)e->entry_address, nm_pfn_list_name(e->list), e->reference_count,
 		e->share_count, e->share_count);
-	fprintf(f, "%s  PteAddress 0x%x, OriginalPte 0x%llx", indent, e->pte_address,
+	fprintf(f, "%s  PteAddress 0x%llx, OriginalPte 0x%llx", indent, (unsigned long long)e->pte_address,
 		(unsigned long long)e->original_pte);
 	switch (p->owner.link) {
 	case NM_PTE_LINK_NONE:

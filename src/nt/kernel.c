@@ -122,29 +122,44 @@ static int kdbg_variable(struct nm_kernel *k, enum nm_kdbg_field f, uint32_t *va
 	return addr ? nm_vmem_u32(&mem, addr, value, NULL) : -1;
 }
 
-/* The MMPFN layouts and decode bases of the version table are x86's: an
- * x64 kernel gets neither the stale check nor the XP decode bases. */
+/* The decode bases and MMPFN rows of the version table are x86's; x64
+ * kernels take their MMPFN layout from pfn_layout_x64.c. */
 static bool x86_kernel(const struct nm_kernel *k)
 {
 	return k->mode->va_bits == 32;
 }
 
+/* Reads the pointer-sized kernel variable (4 bytes x86, 8 bytes x64) whose
+ * address the KDBG slot F holds: MmPfnDatabase and MmHighestPhysicalPage
+ * (a PFN_NUMBER, ULONG_PTR-sized) are such variables. */
+static int kdbg_pointer_variable(struct nm_kernel *k, enum nm_kdbg_field f, uint64_t *value)
+{
+	struct nm_vmem mem = nm_vmem_from_xlat(k->xlat);
+	uint64_t addr = nm_kdbg_slot(&k->kdbg, f);
+
+	return addr ? nm_vmem_pointer(&mem, addr, value, NULL) : -1;
+}
+
+/* The MMPFN array (docs/mmpfn.md): in kernel space (x86 above 2 GiB, x64 in
+ * the canonical upper half), its entry count bounded by the address space. */
 static void find_pfn_database(struct nm_kernel *k)
 {
-	uint32_t db, highest, size;
+	uint64_t db, highest, size, room;
 
-	if (!x86_kernel(k))
+	if (kdbg_pointer_variable(k, NM_KDBG_MM_PFN_DATABASE, &db) != 0)
 		return;
-	if (kdbg_variable(k, NM_KDBG_MM_PFN_DATABASE, &db) != 0 || db < 0x80000000u)
+	if (x86_kernel(k) ? db < 0x80000000u : (db < 0xFFFF800000000000ull || !nm_mode_va_canonical(k->mode, db)))
 		return;
 	size = nm_kernel_mmpfn(k)->entry_size;
-	if (kdbg_variable(k, NM_KDBG_MM_HIGHEST_PHYSICAL_PAGE, &highest) == 0)
-		k->pfn_count = (uint64_t)highest + 1;
+	if (kdbg_pointer_variable(k, NM_KDBG_MM_HIGHEST_PHYSICAL_PAGE, &highest) == 0 && highest < UINT64_MAX)
+		k->pfn_count = highest + 1;
 	else
 		k->pfn_count = nm_source_facts(k->src)->max_pfn;
-	/* Entries past 4 GiB of VA cannot exist. */
-	if (k->pfn_count > (0x100000000ull - db) / size)
-		k->pfn_count = (0x100000000ull - db) / size;
+	/* Entries past the end of the address space (4 GiB on x86, 2^64 on
+	 * x64) cannot exist. */
+	room = x86_kernel(k) ? (0x100000000ull - db) / size : (UINT64_MAX - db) / size;
+	if (k->pfn_count > room)
+		k->pfn_count = room;
 	k->pfn_database = db;
 	k->has_pfn_database = k->pfn_count > 0;
 }
@@ -313,9 +328,12 @@ static bool frame_belongs_elsewhere(struct nm_kernel *k, const struct nm_walk *w
 }
 
 /* OriginalPte is an MMPTE, so the MMPFN layout follows the PTE size: the
- * version table keeps a row for 4-byte and one for 8-byte PTEs. */
+ * version table keeps a row for 4-byte and one for 8-byte PTEs of 32-bit
+ * kernels; 64-bit kernels have their own layouts (pfn_layout_x64.c). */
 const struct nm_mmpfn_layout *nm_kernel_mmpfn(const struct nm_kernel *k)
 {
+	if (!x86_kernel(k))
+		return nm_mmpfn_layout_x64(k->build ? k->build : k->version->first_build);
 	return k->mode->entry_size == 8 ? &k->version->mmpfn_pae : &k->version->mmpfn;
 }
 
@@ -327,8 +345,7 @@ const struct nm_self_map *nm_kernel_self_map(const struct nm_kernel *k)
 void nm_kernel_walk(struct nm_kernel *k, uint64_t va, struct nm_walk *out)
 {
 	nm_xlat_walk(k->xlat, va, out);
-	if (out->state != NM_PAGE_VALID || out->large_page || !out->has_pa ||
-	    !k->has_pfn_database || va > 0xFFFFFFFFu)
+	if (out->state != NM_PAGE_VALID || out->large_page || !out->has_pa || !k->has_pfn_database)
 		return;
 	if (frame_belongs_elsewhere(k, out))
 		out->state = NM_PAGE_STALE;

@@ -17,16 +17,17 @@ int nm_pfn_read(struct nm_kernel *k, uint64_t pfn, struct nm_pfn_entry *out)
 	if (!k->has_pfn_database || !k->version)
 		return -1;
 	layout = nm_kernel_mmpfn(k);
-	addr = (uint64_t)k->pfn_database + pfn * layout->entry_size;
-	if (pfn >= k->pfn_count || addr + layout->entry_size > 0x100000000ull ||
-	    layout->entry_size > sizeof(entry)) {
+	/* pfn_count was bounded when the database was found (kernel.c): the
+	 * entries fit below the end of the address space, so no wrap here. */
+	addr = k->pfn_database + pfn * layout->entry_size;
+	if (pfn >= k->pfn_count || layout->entry_size > sizeof(entry)) {
 		out->out_of_range = true;
 		return -1;
 	}
-	out->entry_address = (uint32_t)addr;
+	out->entry_address = addr;
 	/* Not through nm_kernel_walk: the stale check itself calls this. */
 	mem = nm_vmem_from_xlat(k->xlat);
-	if (nm_vmem_read(&mem, (uint32_t)addr, entry, layout->entry_size, NM_STALE_REFUSE, &st) != 0) {
+	if (nm_vmem_read(&mem, addr, entry, layout->entry_size, NM_STALE_REFUSE, &st) != 0) {
 		out->entry_state = st;
 		return -1;
 	}

@@ -157,29 +157,33 @@ static void tally_bytes(struct nm_carve *c)
 		c->total.missing - in_sections_missing : 0;
 }
 
-static int check_extent(uint32_t base, uint32_t size, nm_error *err)
+static int check_extent(const struct nm_vmem *r, uint64_t base, uint32_t size, nm_error *err)
 {
 	if (size == 0)
 		return nm_fail(err, "module.size", "the image size is 0");
 	if (size > NM_CARVE_MAX_IMAGE)
 		return nm_fail(err, "module.size", "0x%x bytes is above the %u MiB limit for one image",
 			       size, NM_CARVE_MAX_IMAGE >> 20);
-	if ((uint64_t)base + size > 0x100000000ull)
-		return nm_fail(err, "module.size", "0x%x+0x%x runs past the 4 GiB address space",
-			       base, size);
+	if (nm_vmem_pointer_size(r) == 4 && (base > 0xFFFFFFFFull || base + size > 0x100000000ull))
+		return nm_fail(err, "module.size", "0x%llx+0x%x runs past the 4 GiB address space",
+			       (unsigned long long)base, size);
+	if (base + size - 1 < base)
+		return nm_fail(err, "module.size", "0x%llx+0x%x runs past the end of the address space",
+			       (unsigned long long)base, size);
 	return 0;
 }
 
-int nm_carve_image(const struct nm_vmem *r, uint32_t base, uint32_t size,
+int nm_carve_image(const struct nm_vmem *r, uint64_t base, uint32_t size,
 		   const struct nm_carve_options *opt, struct nm_carve *out, nm_error *err)
 {
 	struct nm_walk w;
 
 	memset(out, 0, sizeof(*out));
-	if (check_extent(base, size, err) != 0)
+	if (check_extent(r, base, size, err) != 0)
 		return -1;
 	out->base = base;
 	out->size = size;
+	out->wide = nm_vmem_pointer_size(r) == 8;
 	out->npages = (unsigned)(((uint64_t)size + 4095) >> 12);
 	out->keep_stale = opt && opt->keep_stale;
 	out->stale_checked = r->stale_checked;
@@ -187,7 +191,7 @@ int nm_carve_image(const struct nm_vmem *r, uint32_t base, uint32_t size,
 	if (!out->pages)
 		return nm_fail(err, "module.size", "no memory for %u page records", out->npages);
 	for (unsigned i = 0; i < out->npages; i++) {
-		r->walk(r->ctx, (uint64_t)base + (uint64_t)i * 4096u, &w);
+		r->walk(r->ctx, base + (uint64_t)i * 4096u, &w);
 		take_walk(r, &w, out->keep_stale, &out->pages[i]);
 		/* Known once here, a page of zeros is left as a hole in each
 		 * file written (it reads back the same and costs no copy). */

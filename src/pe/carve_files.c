@@ -30,12 +30,12 @@ void nm_safe_name(const char *name, char *out)
 		out[0] = '_';
 }
 
-void nm_carve_stem(const char *name, uint32_t base, char *out)
+void nm_carve_stem(const char *name, uint64_t base, char *out)
 {
 	char safe[NM_SAFE_NAME_MAX + 1];
 
 	nm_safe_name(name, safe);
-	snprintf(out, NM_OUTPUT_NAME_MAX + 1, "%s@0x%x", safe, base);
+	snprintf(out, NM_OUTPUT_NAME_MAX + 1, "%s@0x%llx", safe, (unsigned long long)base);
 }
 
 int nm_outdir_open(const char *path, int *dirfd, nm_error *err)
@@ -425,9 +425,9 @@ int nm_carve_write_holes_json(FILE *f, const struct nm_carve *c, const char *nam
 		nm_json_write_string(f, name);
 	else
 		fputs("null", f);
-	fprintf(f, ",\n  \"base\": \"0x%x\",\n  \"size\": %u,\n  \"headers\": \"%s\",\n"
+	fprintf(f, ",\n  \"base\": \"0x%llx\",\n  \"size\": %u,\n  \"headers\": \"%s\",\n"
 		   "  \"stale_checked\": %s,\n  \"pages\": [\n",
-		c->base, c->size, nm_carve_headers_name(c->headers), c->stale_checked ? "true" : "false");
+		(unsigned long long)c->base, c->size, nm_carve_headers_name(c->headers), c->stale_checked ? "true" : "false");
 	for (unsigned i = 0; i < c->npages; i++)
 		write_page(f, c, i);
 	fputs("  ],\n  \"holes\": [\n", f);

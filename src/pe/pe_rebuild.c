@@ -20,6 +20,21 @@ static void put_le32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)(v >> 24);
 }
 
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	put_le32(p, (uint32_t)v);
+	put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* ImageBase in its width: 4 bytes at +0x1C (PE32), 8 at +0x18 (PE32+). */
+static void put_image_base(uint8_t *opt, bool pe32plus, uint64_t base)
+{
+	if (pe32plus)
+		put_le64(opt + NM_PE32P_OPT_IMAGE_BASE, base);
+	else
+		put_le32(opt + NM_PE_OPT_IMAGE_BASE, (uint32_t)base);
+}
+
 /* Where the next section starts (or the image ends): the size to give a
  * section whose VirtualSize is 0. */
 static uint32_t distance_to_next(const struct nm_pe_image *pe, unsigned i, uint32_t image_size)
@@ -58,20 +73,22 @@ static bool sections_fit_alignment(const struct nm_pe_image *pe, uint32_t align)
 }
 
 void nm_pe_rebuild_headers(uint8_t *hdr, size_t len, const struct nm_pe_image *pe,
-			   uint32_t load_base, uint32_t image_size)
+			   uint64_t load_base, uint32_t image_size)
 {
 	uint8_t *opt = hdr + pe->optional_header_offset;
+	uint32_t dirs = pe->data_directory_offset;
 
-	/* nm_pe_parse checked the optional header and the section table
-	 * against this same buffer; the data directory slot is checked here. */
-	put_le32(opt + NM_PE_OPT_IMAGE_BASE, load_base);
+	/* nm_pe_parse checked the optional header (up to the directories) and
+	 * the section table against this same buffer; the data directory slot
+	 * is checked here. */
+	put_image_base(opt, pe->pe32plus, load_base);
 	put_le32(opt + NM_PE_OPT_CHECKSUM, 0);
 	if (!sections_fit_alignment(pe, pe->file_alignment))
 		put_le32(opt + NM_PE_OPT_FILE_ALIGNMENT, pe->section_alignment);
 	if (pe->number_of_rva_and_sizes > NM_PE_DIR_SECURITY &&
-	    (size_t)(pe->optional_header_offset + NM_PE_OPT_DATA_DIRECTORY) + 8 * (NM_PE_DIR_SECURITY + 1) <=
+	    (size_t)(pe->optional_header_offset + dirs) + 8 * (NM_PE_DIR_SECURITY + 1) <=
 		    pe->section_table_offset)
-		memset(opt + NM_PE_OPT_DATA_DIRECTORY + 8 * NM_PE_DIR_SECURITY, 0, 8);
+		memset(opt + dirs + 8 * NM_PE_DIR_SECURITY, 0, 8);
 	for (unsigned i = 0; i < pe->nsections; i++) {
 		uint8_t *sh = hdr + pe->section_table_offset + (size_t)i * NM_PE_SECTION_HEADER_SIZE;
 
@@ -82,9 +99,10 @@ void nm_pe_rebuild_headers(uint8_t *hdr, size_t len, const struct nm_pe_image *p
 	}
 }
 
-void nm_pe_synthesize_headers(uint8_t *hdr, uint32_t load_base, uint32_t image_size)
+void nm_pe_synthesize_headers(uint8_t *hdr, uint64_t load_base, uint32_t image_size, bool pe32plus)
 {
-	const uint32_t lfanew = 0x40, opt_size = 0xE0;
+	/* Optional header sizes with 16 directories: 0xE0 PE32, 0xF0 PE32+. */
+	const uint32_t lfanew = 0x40, opt_size = pe32plus ? 0xF0 : 0xE0;
 	uint8_t *nt = hdr + lfanew, *opt = nt + 4 + NM_PE_FILE_HEADER_SIZE, *sh = opt + opt_size;
 	bool has_body = image_size > NM_PE_SYNTH_HEADER_SIZE;
 
@@ -92,20 +110,21 @@ void nm_pe_synthesize_headers(uint8_t *hdr, uint32_t load_base, uint32_t image_s
 	memcpy(hdr, "MZ", 2);
 	put_le32(hdr + NM_PE_OFF_LFANEW, lfanew);
 	memcpy(nt, "PE\0\0", 4);
-	put_le16(nt + 4, 0x14C);			/* Machine: i386 */
+	put_le16(nt + 4, pe32plus ? 0x8664 : 0x14C);	/* Machine: AMD64 / i386 */
 	put_le16(nt + 6, has_body ? 1 : 0);		/* NumberOfSections */
 	put_le16(nt + 4 + 0x10, (uint16_t)opt_size);
-	put_le16(nt + 4 + 0x12, 0x0102);		/* executable, 32-bit machine */
-	put_le16(opt, 0x10B);
-	put_le32(opt + NM_PE_OPT_IMAGE_BASE, load_base);
+	/* executable; PE32 adds "32-bit machine", PE32+ "large address aware" */
+	put_le16(nt + 4 + 0x12, pe32plus ? 0x0022 : 0x0102);
+	put_le16(opt, pe32plus ? NM_PE32PLUS_MAGIC : NM_PE32_MAGIC);
+	put_image_base(opt, pe32plus, load_base);
 	put_le32(opt + NM_PE_OPT_SECTION_ALIGNMENT, 0x1000);
 	put_le32(opt + NM_PE_OPT_FILE_ALIGNMENT, 0x200);
-	put_le16(opt + 0x28, 5);			/* MajorOperatingSystemVersion */
-	put_le16(opt + 0x30, 5);			/* MajorSubsystemVersion */
+	put_le16(opt + 0x28, pe32plus ? 6 : 5);		/* MajorOperatingSystemVersion */
+	put_le16(opt + 0x30, pe32plus ? 6 : 5);		/* MajorSubsystemVersion */
 	put_le32(opt + NM_PE_OPT_SIZE_OF_IMAGE, (image_size + 0xFFFu) & ~0xFFFu);
 	put_le32(opt + NM_PE_OPT_SIZE_OF_HEADERS, 0x1000);
-	put_le16(opt + 0x44, 1);			/* Subsystem: native */
-	put_le32(opt + 0x5C, 16);			/* NumberOfRvaAndSizes */
+	put_le16(opt + NM_PE_OPT_SUBSYSTEM, 1);		/* native */
+	put_le32(opt + (pe32plus ? NM_PE32P_OPT_NUMBER_OF_RVA : NM_PE_OPT_NUMBER_OF_RVA), 16);
 	if (!has_body)
 		return;
 	memcpy(sh, "carved", 6);

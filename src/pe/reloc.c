@@ -9,7 +9,8 @@
 #include <ntmem/reloc.h>
 
 #define RELOC_ABSOLUTE 0
-#define RELOC_HIGHLOW 3
+#define RELOC_HIGHLOW 3		/* 32-bit field += delta (PE32) */
+#define RELOC_DIR64 10		/* 64-bit field += delta (PE32+; docs/pe-loader.md) */
 
 static uint32_t min_u32(uint32_t a, uint32_t b)
 {
@@ -43,31 +44,50 @@ static void lay_out_sections(const uint8_t *file, size_t len, struct nm_loaded_f
 	}
 }
 
+static void add_le32(uint8_t *p, uint32_t delta)
+{
+	uint32_t v = nm_le32(p) + delta;
+
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static void add_le64(uint8_t *p, uint64_t delta)
+{
+	uint64_t v = nm_le64(p) + delta;
+
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
 static void relocate_block(struct nm_loaded_file *f, uint32_t page_rva, const uint8_t *entries,
-			   uint32_t count, uint32_t delta, uint64_t *budget)
+			   uint32_t count, uint64_t delta, uint64_t *budget)
 {
 	for (uint32_t i = 0; i < count && *budget > 0; i++, (*budget)--) {
 		uint16_t e = nm_le16(entries + 2 * i);
 		uint64_t at = (uint64_t)page_rva + (e & 0x0FFF);
+		unsigned type = e >> 12;
 
-		if ((e >> 12) == RELOC_ABSOLUTE)
+		if (type == RELOC_ABSOLUTE)
 			continue;
-		if ((e >> 12) != RELOC_HIGHLOW || at + 4 > f->size) {
+		/* HIGHLOW in either kind of image (the loader applies it in
+		 * PE32+ too); DIR64 only in PE32+: a PE32 image has no 64-bit
+		 * pointers, so such an entry there is counted as ignored. */
+		if (type == RELOC_HIGHLOW && at + 4 <= f->size) {
+			add_le32(f->image + at, (uint32_t)delta);
+		} else if (type == RELOC_DIR64 && f->pe.pe32plus && at + 8 <= f->size) {
+			add_le64(f->image + at, delta);
+		} else {
 			f->relocs_ignored++;
 			continue;
 		}
-		uint8_t *p = f->image + at;
-		uint32_t v = nm_le32(p) + delta;
-
-		p[0] = (uint8_t)v;
-		p[1] = (uint8_t)(v >> 8);
-		p[2] = (uint8_t)(v >> 16);
-		p[3] = (uint8_t)(v >> 24);
 		f->relocs_applied++;
 	}
 }
 
-void nm_pe_apply_relocations(struct nm_loaded_file *f, uint32_t delta)
+void nm_pe_apply_relocations(struct nm_loaded_file *f, uint64_t delta)
 {
 	uint32_t rva = f->pe.dir_rva[NM_PE_DIR_BASERELOC], size = f->pe.dir_size[NM_PE_DIR_BASERELOC];
 	uint64_t budget = NM_RELOC_MAX_ENTRIES;
@@ -80,7 +100,7 @@ void nm_pe_apply_relocations(struct nm_loaded_file *f, uint32_t delta)
 		f->relocs_truncated = true;
 		return;
 	}
-	/* The table is read from a private copy: HIGHLOW fixups land in other
+	/* The table is read from a private copy: fixups land in other
 	 * sections, but a forged one could point into the table itself. */
 	uint8_t *table = malloc(size);
 
@@ -102,7 +122,7 @@ void nm_pe_apply_relocations(struct nm_loaded_file *f, uint32_t delta)
 	free(table);
 }
 
-int nm_pe_load_file(const uint8_t *file, size_t len, uint32_t load_base,
+int nm_pe_load_file(const uint8_t *file, size_t len, uint64_t load_base,
 		    struct nm_loaded_file *out, nm_error *err)
 {
 	memset(out, 0, sizeof(*out));

@@ -116,7 +116,7 @@ bool nm_resolved_pte_is_zero(const struct nm_resolved *r)
 {
 	const struct nm_walk *w = &r->walk;
 
-	return w->nentries > 0 && w->nentries <= 3 &&
+	return w->nentries > 0 && w->nentries <= NM_MAX_PAGING_LEVELS &&
 	       w->entries[w->nentries - 1].level == NM_LEVEL_PTE &&
 	       w->entries[w->nentries - 1].value == 0;
 }
@@ -197,7 +197,7 @@ static void follow_large_page(const struct nm_pfn_entry *e, const struct nm_self
 		return;
 	}
 	out->link = NM_PTE_LINK_LARGE_PAGE;
-	out->va = (uint32_t)(nm_self_map_va_of_pde(sm, e->pte_address) + ((e->pfn - first) << NM_PAGE_SHIFT));
+	out->va = nm_self_map_va_of_pde(sm, e->pte_address) + ((e->pfn - first) << NM_PAGE_SHIFT);
 }
 
 static bool is_large_pde(uint64_t pde)

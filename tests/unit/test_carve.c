@@ -295,6 +295,66 @@ static void refuses_impossible_sizes(void **state)
 	nm_carve_free(&c);
 }
 
+/* A PE32+ image at an x64 kernel address: the carve walks the 64-bit VAs,
+ * parses the PE32+ headers and keeps the base whole. */
+static void carves_pe32plus_at_a_64_bit_base(void **state)
+{
+	static uint8_t img[5 * 4096];
+	static const struct tb_section s[] = {
+		{ ".text", 0x1000, 0x20, 0x200, 0, 0x60000020 },
+		{ "PAGE", 0x2000, 0x68, 0x200, 0, 0x60000020 },
+		{ "INIT", 0x3000, 0x30, 0x200, 0, 0x62000020 },
+		{ ".data", 0x4000, 0x100, 0x200, 0, 0xC0000040 },
+	};
+	struct tb_fake_page p[5];
+	struct tb_fake f = { 0xFFFFF88001000000ull, 5, p, 0 };
+	struct nm_vmem r = tb_reader64(&f);
+	struct nm_carve c;
+	nm_error err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(img); i++)
+		img[i] = (uint8_t)(i * 5 + 3);
+	memset(img, 0, 4096);
+	tb_write_headers64(img, 0x140000000ull, 0x1000, 0x200, sizeof(img), s, 4);
+	for (unsigned i = 0; i < 5; i++)
+		p[i] = (struct tb_fake_page){ NM_PAGE_VALID, img + i * 4096, false, NM_PAGE_VALID };
+	p[2] = (struct tb_fake_page){ NM_PAGE_PAGEFILE, NULL, false, NM_PAGE_VALID };
+	p[3] = (struct tb_fake_page){ NM_PAGE_NOT_MAPPED, NULL, false, NM_PAGE_VALID };
+	assert_int_equal(nm_carve_image(&r, f.base, sizeof(img), NULL, &c, &err), 0);
+	assert_int_equal(f.walks, 5);
+	assert_true(c.base == 0xFFFFF88001000000ull);
+	assert_true(c.wide);
+	assert_int_equal(c.headers, NM_HEADERS_OK);
+	assert_true(c.pe.pe32plus);
+	assert_int_equal(c.pe.nsections, 4);
+	assert_int_equal(c.pages[2].reason, NM_REASON_PAGED_OUT);
+	assert_int_equal(c.pages[3].reason, NM_REASON_DISCARDED);
+	assert_int_equal(c.pages[4].reason, NM_REASON_NONE);
+	assert_int_equal(c.kinds[NM_SECTION_DISCARDABLE].missing, 0x30);
+	assert_int_equal(c.kinds[NM_SECTION_PAGEABLE].missing, 0x68);
+	nm_carve_free(&c);
+}
+
+static void refuses_extents_past_the_address_space(void **state)
+{
+	struct tb_fake_page p[1] = { { NM_PAGE_NOT_MAPPED, NULL, false, NM_PAGE_VALID } };
+	struct tb_fake f = { 0, 1, p, 0 };
+	struct nm_vmem r64 = tb_reader64(&f), r32 = tb_reader(&f);
+	struct nm_carve c;
+	nm_error err;
+
+	(void)state;
+	assert_int_equal(nm_carve_image(&r64, 0xFFFFFFFFFFFFF000ull, 0x2000, NULL, &c, &err), -1);
+	assert_non_null(strstr(err.why, "end of the address space"));
+	assert_int_equal(nm_carve_image(&r64, 0xFFFFFFFFFFFFF000ull, 0x1000, NULL, &c, &err), 0);
+	nm_carve_free(&c);
+	/* a 32-bit kernel has no VA at or above 4 GiB */
+	assert_int_equal(nm_carve_image(&r32, 0x100000000ull, 0x1000, NULL, &c, &err), -1);
+	assert_non_null(strstr(err.why, "4 GiB"));
+	assert_int_equal(f.walks, 1);
+}
+
 static void partial_last_page(void **state)
 {
 	struct nm_vmem r;
@@ -368,6 +428,8 @@ int main(void)
 		cmocka_unit_test(pages_of_zeros_are_left_sparse),
 		cmocka_unit_test(refuses_impossible_sizes),
 		cmocka_unit_test(partial_last_page),
+		cmocka_unit_test(carves_pe32plus_at_a_64_bit_base),
+		cmocka_unit_test(refuses_extents_past_the_address_space),
 		cmocka_unit_test(packed_sections_share_pages),
 	};
 	return cmocka_run_group_tests_name("carve", tests, NULL, NULL);

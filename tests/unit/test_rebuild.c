@@ -73,7 +73,7 @@ static void synthesized_headers_parse(void **state)
 	nm_error err;
 
 	(void)state;
-	nm_pe_synthesize_headers(hdr, 0xF8149000u, 0x20380);
+	nm_pe_synthesize_headers(hdr, 0xF8149000u, 0x20380, false);
 	assert_int_equal(nm_pe_parse(hdr, sizeof(hdr), &pe, &err), 0);
 	assert_int_equal(pe.image_base, 0xF8149000u);
 	assert_int_equal(pe.nsections, 1);
@@ -82,9 +82,65 @@ static void synthesized_headers_parse(void **state)
 	assert_int_equal(pe.sections[0].raw_offset, 0x1000);
 	assert_int_equal(pe.sections[0].raw_size, 0x1F380);
 	assert_int_equal(pe.size_of_image, 0x21000);
-	nm_pe_synthesize_headers(hdr, 0xF8149000u, 0x800);
+	nm_pe_synthesize_headers(hdr, 0xF8149000u, 0x800, false);
 	assert_int_equal(nm_pe_parse(hdr, sizeof(hdr), &pe, &err), 0);
 	assert_int_equal(pe.nsections, 0);
+}
+
+static void synthesized_pe32plus_headers_parse(void **state)
+{
+	uint8_t hdr[NM_PE_SYNTH_HEADER_SIZE];
+	struct nm_pe_image pe;
+	nm_error err;
+
+	(void)state;
+	nm_pe_synthesize_headers(hdr, 0xFFFFF80475200000ull, 0xC000, true);
+	assert_int_equal(nm_pe_parse(hdr, sizeof(hdr), &pe, &err), 0);
+	assert_true(pe.pe32plus);
+	assert_int_equal(pe.machine, 0x8664);
+	assert_int_equal(tb_get32(hdr + 0x40 + 4 + 20) & 0xFFFF, 0x20B);	/* Magic, read by hand */
+	assert_true(tb_get64(hdr + 0x40 + 24 + 24) == 0xFFFFF80475200000ull);	/* ImageBase at +24 */
+	assert_true(pe.image_base == 0xFFFFF80475200000ull);
+	assert_int_equal(pe.number_of_rva_and_sizes, 16);
+	assert_int_equal(pe.section_table_offset, 0x40 + 24 + 0xF0);
+	assert_int_equal(pe.nsections, 1);
+	assert_string_equal(pe.sections[0].name, "carved");
+	assert_int_equal(pe.sections[0].raw_size, 0xB000);
+	assert_int_equal(pe.size_of_image, 0xC000);
+}
+
+/* A PE32+ header rewritten: ImageBase as 8 bytes at +0x18, the certificate
+ * slot at +0x70 + 4 * 8 cleared, and nothing written at the PE32 places
+ * (+0x1C is the high half of ImageBase, +0x80 is directory 2 in PE32+). */
+static void pe32plus_rebuild_uses_pe32plus_offsets(void **state)
+{
+	static const struct tb_section s[] = {
+		{ ".text", 0x1000, 0x20, 0x200, 0x400, 0x60000020 },
+		{ ".data", 0x2000, 0x3040, 0x3200, 0x600, 0xC0000040 },
+	};
+	uint8_t hdr[4096] = { 0 };
+	struct nm_pe_image pe, again;
+	nm_error err;
+
+	(void)state;
+	tb_write_headers64(hdr, 0x140000000ull, 0x1000, 0x200, 0x6000, s, 2);
+	tb_set_directory64(hdr, 2, 0x3000, 0x100);	/* resources: kept */
+	tb_set_directory64(hdr, 4, 0x3800, 0x200);	/* certificate: a file offset */
+	assert_int_equal(nm_pe_parse(hdr, sizeof(hdr), &pe, &err), 0);
+	nm_pe_rebuild_headers(hdr, sizeof(hdr), &pe, 0xFFFFF88001100000ull, 0x6000);
+	assert_int_equal(nm_pe_parse(hdr, sizeof(hdr), &again, &err), 0);
+	assert_true(again.pe32plus);
+	assert_true(again.image_base == 0xFFFFF88001100000ull);
+	assert_int_equal(again.dir_rva[2], 0x3000);
+	assert_int_equal(again.dir_size[2], 0x100);
+	assert_int_equal(again.dir_rva[4], 0);
+	assert_int_equal(again.dir_size[4], 0);
+	assert_true(again.stack_reserve == 0x0000000100080000ull);
+	assert_true(again.heap_reserve == 0x0000000200100000ull);
+	assert_int_equal(tb_get32(hdr + TB_OPT + 0x40), 0);	/* CheckSum */
+	for (unsigned i = 0; i < 2; i++)
+		assert_int_equal(again.sections[i].raw_offset, again.sections[i].virtual_address);
+	assert_int_equal(again.sections[1].raw_size, 0x3040);
 }
 
 struct carved_file {
@@ -266,6 +322,8 @@ int main(void)
 		cmocka_unit_test(raw_layout_equals_memory_layout),
 		cmocka_unit_test(file_alignment_follows_packed_sections),
 		cmocka_unit_test(synthesized_headers_parse),
+		cmocka_unit_test(synthesized_pe32plus_headers_parse),
+		cmocka_unit_test(pe32plus_rebuild_uses_pe32plus_offsets),
 		cmocka_unit_test(carved_real_driver_opens_in_pe_tools),
 		cmocka_unit_test(pe_file_bytes_are_the_image),
 	};

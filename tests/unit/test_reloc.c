@@ -35,6 +35,75 @@ static void build_file(uint8_t *file, size_t len, uint32_t block_size)
 	tb_put16(blk + 14, 0x3FFE);		/* HIGHLOW at 0x1FFE: inside the image */
 }
 
+/* A PE32+ file: .text at file 0x400 (RVA 0x1000) holding 64-bit pointers,
+ * .reloc at file 0x600 (RVA 0x2000). ImageBase 0x140000000. */
+static void build_file64(uint8_t *file, size_t len)
+{
+	static const struct tb_section s[] = {
+		{ ".text", 0x1000, 0x100, 0x200, 0x400, 0x60000020 },
+		{ ".reloc", 0x2000, 0x14, 0x200, 0x600, 0x42000040 },
+	};
+	uint8_t *blk = file + 0x600;
+
+	memset(file, 0, len);
+	tb_write_headers64(file, 0x140000000ull, 0x1000, 0x200, 0x3000, s, 2);
+	tb_set_directory64(file, 5, 0x2000, 0x14);
+	tb_put64(file + 0x400 + 0x10, 0x0000000140001234ull);
+	tb_put64(file + 0x400 + 0x20, 0x0000000140002000ull);
+	tb_put32(file + 0x400 + 0x30, 0x40003000u);
+	tb_put64(file + 0x400 + 0x40, 0x0000000140001000ull);	/* no entry: unchanged */
+	tb_put32(blk, 0x1000);
+	tb_put32(blk + 4, 0x14);
+	tb_put16(blk + 8, 0xA010);		/* DIR64 at 0x1010 */
+	tb_put16(blk + 10, 0xA020);		/* DIR64 at 0x1020 */
+	tb_put16(blk + 12, 0x3030);		/* HIGHLOW at 0x1030: the low half of the delta */
+	tb_put16(blk + 14, 0x5034);		/* type 5: not applied */
+	tb_put16(blk + 16, 0xAFFC);		/* DIR64 at 0x1FFC: inside the image */
+	tb_put16(blk + 18, 0x0000);		/* ABSOLUTE: padding */
+}
+
+static void dir64_relocations_move_64_bit_fields(void **state)
+{
+	uint8_t file[0x800];
+	struct nm_loaded_file lf;
+	const uint64_t base = 0xFFFFF88001000000ull, delta = base - 0x140000000ull;
+	nm_error err;
+
+	(void)state;
+	build_file64(file, sizeof(file));
+	assert_int_equal(nm_pe_load_file(file, sizeof(file), base, &lf, &err), 0);
+	assert_true(lf.pe.pe32plus);
+	assert_true(lf.load_base == base);
+	assert_true(lf.has_relocations);
+	assert_int_equal(lf.relocs_applied, 4);
+	assert_int_equal(lf.relocs_ignored, 1);
+	assert_false(lf.relocs_truncated);
+	assert_true(tb_get64(lf.image + 0x1010) == 0xFFFFF88001001234ull);
+	assert_true(tb_get64(lf.image + 0x1020) == 0xFFFFF88001002000ull);
+	assert_int_equal(tb_get32(lf.image + 0x1030), (uint32_t)(0x40003000u + (uint32_t)delta));
+	assert_true(tb_get64(lf.image + 0x1040) == 0x0000000140001000ull);
+	nm_loaded_file_free(&lf);
+	/* the same file at its own base: nothing moves */
+	assert_int_equal(nm_pe_load_file(file, sizeof(file), 0x140000000ull, &lf, &err), 0);
+	assert_memory_equal(lf.image + 0x1000, file + 0x400, 0x100);
+	nm_loaded_file_free(&lf);
+}
+
+static void dir64_past_the_image_is_ignored(void **state)
+{
+	uint8_t file[0x800];
+	struct nm_loaded_file lf;
+	nm_error err;
+
+	(void)state;
+	build_file64(file, sizeof(file));
+	tb_put32(file + 0x600, 0x2000);		/* the block's page: 0x2000 */
+	tb_put16(file + 0x600 + 8, 0xAFFC);	/* 0x2FFC + 8 runs past SizeOfImage 0x3000 */
+	assert_int_equal(nm_pe_load_file(file, sizeof(file), 0xFFFFF88001000000ull, &lf, &err), 0);
+	assert_true(lf.relocs_ignored >= 2);
+	nm_loaded_file_free(&lf);
+}
+
 static void lays_out_and_relocates(void **state)
 {
 	uint8_t file[0x800];
@@ -183,6 +252,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lays_out_and_relocates),
+		cmocka_unit_test(dir64_relocations_move_64_bit_fields),
+		cmocka_unit_test(dir64_past_the_image_is_ignored),
 		cmocka_unit_test(malformed_blocks_stop_relocation),
 		cmocka_unit_test(relocates_a_real_driver),
 		cmocka_unit_test(compare_finds_only_the_patches),

@@ -391,6 +391,75 @@ class X64Carve(unittest.TestCase):
             self.assertIn(r, reasons)
 
 
+class X64CarveOptions(unittest.TestCase):
+    """--base with 64-bit VAs, an unlisted PE32+ image, --keep-stale and
+    --fill on x64."""
+
+    def setUp(self):
+        walks_available()
+        self.out = tempfile.mkdtemp(prefix="ntmem-x64-carve-")
+
+    def tearDown(self):
+        shutil.rmtree(self.out, ignore_errors=True)
+
+    def test_base_selects_by_64_bit_va(self):
+        name = "win10-x64-full.dmp"
+        want = [w for w in manifest(name)["x64_carve"] if w["holes"]][:2]
+        doc = ntmem_json("carve", fixture(name), "-o", self.out, "--base", want[0]["base"][2:],
+                         "--base", want[1]["base"], "--fill", "0xcc")
+        self.assertEqual([(m["name"], m["base"]) for m in doc["modules"]],
+                         [(w["name"], w["base"]) for w in want])
+        with open(os.path.join(self.out, doc["modules"][0]["files"]["mem"]), "rb") as f:
+            mem = f.read()
+        h = want[0]["holes"][0]
+        self.assertEqual(mem[int(h["rva_start"], 16):int(h["rva_end"], 16)],
+                         b"\xcc" * (int(h["rva_end"], 16) - int(h["rva_start"], 16)))
+
+    def test_unlisted_image_at_base(self):
+        """A PE32+ image no list entry names (its KLDR entry's DllBase is
+        patched away in a copy of the dump) is carved from its own header."""
+        name = "win7-x64-full.dmp"
+        mods = manifest(name)["modules"]
+        net = [m for m in mods if m["name"] == "x64net.sys"][0]
+        base, entry = int(net["base"], 16), int(net["entry"], 16)
+        with open(fixture(name), "rb") as f:
+            data = f.read()
+        ldr = struct.pack("<QQI", base, entry, net["size"])     # DllBase +0x30, EntryPoint, SizeOfImage
+        self.assertEqual(data.count(ldr), 1)
+        data = data.replace(ldr, struct.pack("<QQI", 0xFFFFF88000001000, entry, net["size"]))
+        dump = os.path.join(self.out, "unlinked.dmp")
+        with open(dump, "wb") as f:
+            f.write(data)
+        doc = ntmem_json("carve", dump, "-o", os.path.join(self.out, "o"), "--base", net["base"])
+        m = doc["modules"][0]
+        self.assertEqual((m["name"], m["base"], m["size"]), ("unlisted", net["base"], net["size"]))
+        want = [c for c in manifest(name)["x64_carve"] if c["name"] == "x64net.sys"][0]
+        self.assertEqual([s["name"] for s in m["sections"]], [s["name"] for s in want["sections"]])
+        self.assertEqual(m["files"]["mem"], "unlisted@%s.mem" % net["base"])
+
+    def test_keep_stale_keeps_the_reused_bytes(self):
+        name = "win10-x64-kernel-bitmap.dmp"
+        want = [w for w in manifest(name)["x64_carve"] if any(p["state"] == "stale" for p in w["pages"])][0]
+        stale = [int(p["rva"], 16) for p in want["pages"] if p["state"] == "stale"]
+        for keep in (False, True):
+            out = os.path.join(self.out, "keep" if keep else "plain")
+            args = ["carve", fixture(name), "-o", out, "--module", want["name"]] + (["--keep-stale"] if keep else [])
+            doc = ntmem_json(*args)
+            m = doc["modules"][0]
+            self.assertIn("stale", [h["reason"] for h in m["holes"]])
+            with open(os.path.join(out, m["files"]["mem"]), "rb") as f:
+                mem = f.read()
+            for rva in stale:
+                page = mem[rva:rva + 0x1000]
+                self.assertEqual(page != bytes(0x1000), keep, "%s+%#x" % (want["name"], rva))
+
+    def test_64_bit_base_on_a_32_bit_dump_is_not_found(self):
+        rc, _, err = run_ntmem("carve", fixture("xp-sp2-seed-full.dmp"), "-o", self.out, "--base",
+                               "0xfffff88001000000")
+        self.assertEqual(rc, 3, err)
+        self.assertIn("no module and no readable PE header at 0xfffff88001000000", err)
+
+
 class X64CompareWith(unittest.TestCase):
     def setUp(self):
         walks_available()

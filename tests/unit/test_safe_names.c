@@ -56,8 +56,13 @@ static void hostile_names_are_sanitised(void **state)
 	nm_carve_stem(long_name, 0xFFFFFFFFu, stem);
 	assert_true(strlen(stem) + strlen(".holes.json") <= NM_OUTPUT_NAME_MAX);
 	assert_safe(stem);
+	nm_carve_stem(long_name, 0xFFFFFFFFFFFFF000ull, stem);	/* the widest x64 base */
+	assert_true(strlen(stem) + strlen(".holes.json") <= NM_OUTPUT_NAME_MAX);
+	assert_string_equal(stem + NM_SAFE_NAME_MAX, "@0xfffffffffffff000");
 	nm_carve_stem("srv.sys", 0xF7E8B000u, stem);
 	assert_string_equal(stem, "srv.sys@0xf7e8b000");
+	nm_carve_stem("x64net.sys", 0xFFFFF88001100000ull, stem);
+	assert_string_equal(stem, "x64net.sys@0xfffff88001100000");
 	nm_carve_stem("../../../etc/cron.d/x", 0x1000, stem);
 	assert_safe(stem);
 	free(long_name);

@@ -488,6 +488,13 @@ class X64CompareWith(unittest.TestCase):
                                  sum(int(p["rva_end"], 16) - int(p["rva_start"], 16) for p in want["patched"]))
         check_each_fixture(self, X64_DUMPS, check, "x64")
 
+    def test_missing_original_is_reported(self):
+        with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as orig:
+            doc = ntmem_json("-q", "carve", fixture("win7-x64-full.dmp"), "-o", out, "--module", "x64hdr.sys",
+                             "--compare-with", orig)
+        self.assertIsNone(doc["modules"][0]["compare"]["file"])
+        self.assertEqual(doc["modules"][0]["pe_headers"], "synthesized")
+
     def test_versioned_file_name_matches_by_stem(self):
         name = "win10-x64-full.dmp"
         want = self.patched_modules(name)[0]

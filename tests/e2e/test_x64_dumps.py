@@ -550,6 +550,25 @@ class X64Pfn(unittest.TestCase):
         check_each_fixture(self, X64_DUMPS, check, "x64")
 
 
+class X64Resolve(unittest.TestCase):
+    def test_bugcheck_ip_lies_in_a_section_of_the_pe32plus_headers(self):
+        """explain places Arg2 (the faulting RIP) in its module and in the
+        section the module's PE32+ header page names (resolve.c)."""
+        walks_available()
+
+        def check(name):
+            man = manifest(name)
+            ip = int(man["dump"]["bugcheck"]["params"][1], 16)
+            mod = [c for c in man["x64_carve"] if int(c["base"], 16) <= ip < int(c["base"], 16) + c["size"]][0]
+            sec = [s for s in mod["sections"] if int(s["va"], 16) <= ip < int(s["va"], 16) + s["size"]][0]
+            rc, out, err = run_ntmem("--json", "explain", fixture(name))
+            self.assertIn(rc, (0, 3), err)
+            got = json.loads(out)["bugcheck"]["params"][1]["resolved"]
+            self.assertEqual((got["module"], got["section"], got["section_kind"], got["module_base"], got["offset"]),
+                             (mod["name"], sec["name"], sec["kind"], mod["base"], hex(ip - int(mod["base"], 16))))
+        check_each_fixture(self, X64_DUMPS, check, "x64")
+
+
 class X64CarveText(unittest.TestCase):
     def test_table_has_room_for_64_bit_bases(self):
         walks_available()

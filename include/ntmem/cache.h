@@ -30,4 +30,17 @@ long nm_cache_read(const struct nm_file_identity *id, const char *kind, void *bu
  * temporary file renamed into place); failures are ignored. */
 void nm_cache_write(const struct nm_file_identity *id, const char *kind, const void *data, size_t len);
 
+/* For results too large to hold in memory (a gzip index): the cache file
+ * for KIND opened read-only (a regular file only), or -1 when there is none. */
+int nm_cache_open(const struct nm_file_identity *id, const char *kind);
+
+/* A new temporary file beside the cache file for KIND, its name in TMP,
+ * opened read-write; -1 when ID is unknown or there is no cache folder.
+ * nm_cache_commit renames it into place (whole or not at all: the caller
+ * has written it completely) and may drop the oldest entry; nm_cache_abandon
+ * removes it. The descriptor stays valid either way. */
+int nm_cache_create(const struct nm_file_identity *id, const char *kind, char *tmp, size_t size);
+void nm_cache_commit(const struct nm_file_identity *id, const char *kind, const char *tmp);
+void nm_cache_abandon(const char *tmp);
+
 #endif

@@ -27,7 +27,7 @@ enum nm_format {
 /* How the file on disk was stored around the format above. */
 enum nm_compression {
 	NM_COMPRESSION_NONE,
-	NM_COMPRESSION_GZIP,		/* "gzip": inflated once into a temporary file */
+	NM_COMPRESSION_GZIP,		/* "gzip": read in place through an index (docs/gzip-index.md) */
 };
 
 /* A gzip file that inflates to more than this is refused. */
@@ -117,11 +117,34 @@ struct nm_dump_facts {
 
 typedef struct nm_source nm_source;
 
+/* Long work below the CLI (indexing a gzip file, scanning memory) reports
+ * through this, when the caller gives one: DONE of TOTAL UNITs of WHAT. The
+ * callee calls it often; the caller decides what to show and when. */
+struct nm_progress {
+	void (*update)(void *ctx, const char *what, uint64_t done, uint64_t total, const char *unit);
+	void *ctx;
+};
+
+static inline void nm_progress_report(const struct nm_progress *p, const char *what, uint64_t done,
+				      uint64_t total, const char *unit)
+{
+	if (p && p->update)
+		p->update(p->ctx, what, done, total, unit);
+}
+
+/* How to open a file: all fields may be zero. */
+struct nm_open_options {
+	const char *format;		/* as nm_source_open_as's FORMAT */
+	const struct nm_progress *progress;	/* while indexing a gzip file */
+};
+
 /* Opens and maps PATH; detects the format from its content, then its name,
  * then its size (a whole number of pages is a raw image), or opens it as
  * FORMAT ("raw", "elf", "kdump", "dmp") when that is not NULL. A gzip file is
  * recognised whatever FORMAT says; FORMAT applies to what it holds. */
 int nm_source_open_as(const char *path, const char *format, nm_source **out, nm_error *err);
+/* nm_source_open_as with the options OPT (NULL: none). */
+int nm_source_open_with(const char *path, const struct nm_open_options *opt, nm_source **out, nm_error *err);
 /* nm_source_open_as with FORMAT "raw" when RAW, else NULL. */
 int nm_source_open(const char *path, bool raw, nm_source **out, nm_error *err);
 /* Whether NAME is a FORMAT nm_source_open_as takes. */

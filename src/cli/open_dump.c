@@ -4,12 +4,22 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "progress.h"
 
 int cli_open_source(const struct cli *c, nm_source **src)
 {
 	nm_error err = { { 0 }, { 0 } };
+	struct progress p;
+	struct nm_progress below;
+	struct nm_open_options opt = { .format = c->format, .progress = &below };
+	int rc;
 
-	if (nm_source_open_as(c->dump_path, c->format, src, &err) != 0)
+	/* Indexing a gzip file the first time can take a while. */
+	progress_start(&p, c, "opening");
+	progress_bind(&p, &below);
+	rc = nm_source_open_with(c->dump_path, &opt, src, &err);
+	progress_end(&p);
+	if (rc != 0)
 		return cli_fail_input(c, &err);
 	return CLI_EXIT_OK;
 }

@@ -47,3 +47,17 @@ void progress_end(struct progress *p)
 		fputs("\r\033[K", stderr);
 	p->shown = false;
 }
+
+static void from_below(void *ctx, const char *what, uint64_t done, uint64_t total, const char *unit)
+{
+	struct progress *p = ctx;
+
+	p->what = what;
+	progress_update(p, done, total, unit);
+}
+
+void progress_bind(struct progress *p, struct nm_progress *out)
+{
+	out->update = from_below;
+	out->ctx = p;
+}

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <ntmem/source.h>
+
 #include "cli.h"
 
 struct progress {
@@ -25,5 +27,8 @@ void progress_start(struct progress *p, const struct cli *c, const char *what);
 /* "carving: 120/460 modules"; DONE of TOTAL UNIT. */
 void progress_update(struct progress *p, uint64_t done, uint64_t total, const char *unit);
 void progress_end(struct progress *p);
+/* OUT, for the layers below the CLI (struct nm_progress), draws on P with
+ * the words and units the caller passes. P must outlive OUT's use. */
+void progress_bind(struct progress *p, struct nm_progress *out);
 
 #endif

@@ -1,7 +1,10 @@
-/* gzip-compressed input, whatever it holds: inflated once into an unlinked
- * temporary file that is then mapped and recognised like any other file, so
- * that page pointers stay plain pointers into a mapping and the heap never
- * holds more than one fixed-size buffer. Facts and sources: docs/containers.md. */
+/* gzip-compressed input, whatever it holds, read in place: the stream is
+ * indexed once (gzip_index.c, cached per file) and its inflated bytes are an
+ * anonymous mapping filled page by page on demand (the view), so that the
+ * inner format's layout keeps answering with plain pointers while only what
+ * is asked for is ever inflated. ELF cores, which libkdumpfile reads through
+ * a descriptor, are still inflated into an unlinked temporary file. Facts
+ * and sources: docs/containers.md, docs/gzip-index.md. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,7 +19,9 @@
 #include <zlib.h>
 
 #include <ntmem/bytes.h>
+#include <ntmem/mapped_file.h>
 
+#include "gzip_index.h"
 #include "source_internal.h"
 
 #define CHUNK (1u << 20)
@@ -264,16 +269,179 @@ fail:
 	return -1;
 }
 
+/* ---- read in place ---- */
+
+struct nm_gzip_view {
+	struct nm_gzip_index *ix;
+	struct nm_gzip_reader *reader;
+	uint8_t *map;		/* anonymous, the inflated size; pages filled on demand */
+	size_t len;
+	uint8_t *filled;	/* one bit per page of MAP */
+	const uint8_t *gz;	/* the compressed bytes, */
+	size_t gz_len;
+	bool owns_gz;		/* a mapping the view unmaps on close */
+};
+
+void nm_gzip_view_free(struct nm_gzip_view *v)
+{
+	if (!v)
+		return;
+	if (v->map)
+		munmap(v->map, v->len);
+	nm_gzip_reader_free(v->reader);
+	nm_gzip_index_free(v->ix);
+	if (v->owns_gz)
+		nm_unmap_guarded(v->gz, v->gz_len);
+	free(v->filled);
+	free(v);
+}
+
+static int fill(struct nm_gzip_view *v, uint64_t off, uint64_t n, nm_error *err)
+{
+	if (n == 0)
+		return 0;
+	for (uint64_t pg = off >> NM_PAGE_SHIFT; pg <= (off + n - 1) >> NM_PAGE_SHIFT; pg++) {
+		uint64_t at = pg << NM_PAGE_SHIFT;
+		size_t len = v->len - at < NM_PAGE_SIZE ? (size_t)(v->len - at) : NM_PAGE_SIZE;
+
+		if (v->filled[pg >> 3] & (1u << (pg & 7)))
+			continue;
+		/* A zero block is already zero in an anonymous mapping. */
+		if (!nm_gzip_index_zero(v->ix, at, len) &&
+		    nm_gzip_reader_read(v->reader, at, v->map + at, len, err) != 0)
+			return -1;
+		v->filled[pg >> 3] |= (uint8_t)(1u << (pg & 7));
+	}
+	return 0;
+}
+
+int nm_gzip_view_fill(struct nm_gzip_view *v, const uint8_t *p, size_t n)
+{
+	nm_error err;
+	uint64_t off = (uint64_t)(p - v->map);
+
+	if (p < v->map || off > v->len || n > v->len - off)
+		return -1;
+	return fill(v, off, n, &err);
+}
+
+int nm_gzip_view_copy(struct nm_gzip_view *v, const uint8_t *p, void *dst, size_t n)
+{
+	nm_error err;
+	uint64_t off = (uint64_t)(p - v->map), pg = off >> NM_PAGE_SHIFT;
+
+	if (p < v->map || off > v->len || n > v->len - off)
+		return -1;
+	if (n && pg == (off + n - 1) >> NM_PAGE_SHIFT && (v->filled[pg >> 3] & (1u << (pg & 7)))) {
+		memcpy(dst, p, n);
+		return 0;
+	}
+	return nm_gzip_reader_read(v->reader, off, dst, n, &err);
+}
+
+static int view_open(const struct nm_input *in, uint64_t need, uint64_t head, struct nm_gzip_view **out,
+		     nm_error *err)
+{
+	struct nm_gzip_view *v = calloc(1, sizeof(*v));
+	void *map;
+
+	*out = NULL;
+	if (!v)
+		return nm_fail(err, "memory", "out of memory");
+	if (nm_gzip_index_open(in->data, in->len, need, in->identity, in->progress, &v->ix, err) != 0 ||
+	    nm_gzip_reader_new(in->data, in->len, v->ix, &v->reader, err) != 0)
+		goto fail;
+	if (v->ix->total > SIZE_MAX) {
+		nm_fail(err, "gzip", "inflated size too large to map");
+		goto fail;
+	}
+	v->len = (size_t)v->ix->total;
+	/* Address space only: what is never filled costs nothing. */
+	map = mmap(NULL, v->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (map == MAP_FAILED) {
+		nm_fail(err, "gzip", "cannot reserve %llu MiB of address space for the inflated data: %s",
+			(unsigned long long)(v->len >> 20), strerror(errno));
+		goto fail;
+	}
+	v->map = map;
+	v->filled = calloc((v->len / NM_PAGE_SIZE + 1 + 7) / 8, 1);
+	if (!v->filled) {
+		nm_fail(err, "memory", "out of memory");
+		goto fail;
+	}
+	if (fill(v, 0, head < v->len ? head : v->len, err) != 0)
+		goto fail;
+	*out = v;
+	return 0;
+fail:
+	nm_gzip_view_free(v);
+	return -1;
+}
+
+/* The zero map as the extents of the inflated data: scans skip zero blocks
+ * as they skip the holes of an uncompressed file. */
+static void zero_extents(const struct nm_gzip_index *ix, struct nm_extents *x)
+{
+	size_t cap = 0;
+
+	nm_extents_free(x);
+	x->known = true;
+	for (uint64_t b = 0; b < ix->nblocks; ) {
+		uint64_t e = b;
+
+		if (ix->zero[b >> 3] & (1u << (b & 7))) {
+			b++;
+			continue;
+		}
+		while (e < ix->nblocks && !(ix->zero[e >> 3] & (1u << (e & 7))))
+			e++;
+		if (x->count == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct nm_extent *items = realloc(x->items, ncap * sizeof(*items));
+
+			if (!items) {
+				nm_extents_free(x);	/* unknown: every byte counts as data */
+				return;
+			}
+			x->items = items;
+			cap = ncap;
+		}
+		x->items[x->count].start = b << NM_GZIX_ZERO_SHIFT;
+		x->items[x->count].end = e << NM_GZIX_ZERO_SHIFT < ix->total ? e << NM_GZIX_ZERO_SHIFT : ix->total;
+		x->count++;
+		b = e;
+	}
+}
+
+/* ELF cores are read by libkdumpfile through a descriptor: for them the
+ * inflated copy on disk stays (docs/gzip-index.md). */
+static int open_inflated_copy(struct nm_input *in, struct nm_input *inner, uint64_t need,
+			      struct nm_source **out, nm_error *err)
+{
+	int rc;
+
+	inner->owns_mapping = true;
+	if (inflate_and_map(in->data, in->len, need, &inner->fd, &inner->data, &inner->len, err) != 0)
+		return -1;
+	rc = nm_open_input(inner, out, err);
+	if (rc == 0 && (*out)->owns_mapping && (*out)->data == inner->data)
+		nm_extents_read(inner->fd, inner->len, &(*out)->extents);	/* zero blocks were left as holes */
+	nm_input_release(inner);
+	close(inner->fd);
+	return rc;
+}
+
 /* Opens what the gzip holds through the format table, with the forced
- * format (if any) applying to it. The inflated copy's mapping goes to the
- * source when its reader keeps pointing into it, else it is unmapped here. */
+ * format (if any) applying to it, over the view of its inflated bytes. */
 int nm_gzip_open(struct nm_input *in, struct nm_source **out, nm_error *err)
 {
-	struct nm_input inner = { .path = NULL, .fd = -1, .owns_mapping = true,
+	struct nm_input inner = { .path = NULL, .fd = -1, .owns_mapping = false,
 				  .forced = in->forced, .depth = in->depth + 1 };
+	struct nm_gzip_view *v;
 	char name[4096];
 	size_t n = in->name ? strlen(in->name) : 0;
-	uint64_t need;
+	uint64_t need, head;
+	bool elf;
 	int rc;
 
 	*out = NULL;
@@ -285,15 +453,36 @@ int nm_gzip_open(struct nm_input *in, struct nm_source **out, nm_error *err)
 	}
 	if (in->depth > 0)
 		return nm_fail(err, "gzip", "holds another gzip stream (inflate the outer one first)");
-	if (nm_gzip_recognise(in->data, in->len, in->forced && strcmp(in->forced, "raw") == 0, &need, err) != 0)
+	if (nm_gzip_recognise(in->data, in->len, in->forced && strcmp(in->forced, "raw") == 0, &need, &head,
+			      &elf, err) != 0)
 		return -1;
-	if (inflate_and_map(in->data, in->len, need, &inner.fd, &inner.data, &inner.len, err) != 0)
-		return -1;
-	rc = nm_open_input(&inner, out, err);
-	if (rc == 0 && (*out)->owns_mapping && (*out)->data == inner.data)
-		nm_extents_read(inner.fd, inner.len, &(*out)->extents);	/* zero blocks were left as holes */
-	nm_input_release(&inner);
-	close(inner.fd);
+	if (elf && !(in->forced && strcmp(in->forced, "elf") != 0))
+		rc = open_inflated_copy(in, &inner, need, out, err);
+	else {
+		if (view_open(in, need, head, &v, err) != 0)
+			return -1;
+		inner.data = v->map;
+		inner.len = v->len;
+		rc = nm_open_input(&inner, out, err);
+		if (rc == 0 && (*out)->data == v->map) {
+			/* The reader keeps inflating from the compressed mapping. */
+			v->gz = in->data;
+			v->gz_len = in->len;
+			v->owns_gz = in->owns_mapping;
+			in->owns_mapping = false;
+			(*out)->gzip = v;
+			zero_extents(v->ix, &(*out)->extents);
+			/* Readers of side structures (triage) read the file whole. */
+			if ((*out)->layout == &nm_layout_none && v->len <= (UINT64_C(64) << 20) &&
+			    fill(v, 0, v->len, err) != 0) {
+				nm_source_close(*out);
+				*out = NULL;
+				return -1;
+			}
+		} else {
+			nm_gzip_view_free(v);
+		}
+	}
 	if (rc != 0)
 		return -1;
 	(*out)->facts.compression = NM_COMPRESSION_GZIP;

@@ -5,8 +5,9 @@
  * anything else (unless --raw) is refused before the rest of the stream is
  * touched. A hostile stream thus costs what its content claims and the
  * header checks accept, never what the compressed data can expand to.
- * Kept apart from the inflation itself so that a random-access index
- * (zran) can replace the temporary copy without changing this step. */
+ * Kept apart from the inflation itself: the random-access index
+ * (gzip_index.c) is built up to *NEED, and the reader in place fills the
+ * header's bytes (*HEAD) before the inner format's reader looks at them. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,13 +136,44 @@ static int inflate_prefix(const uint8_t *gz, size_t len, uint8_t *buf, size_t *n
 	return 0;
 }
 
-int nm_gzip_recognise(const uint8_t *gz, size_t len, bool raw, uint64_t *need, nm_error *err)
+/* Bytes the header readers read themselves (header and page bitmap), as
+ * opposed to the pages they serve: a reader in place fills these first. */
+static uint64_t head_of(const uint8_t *h, size_t n, uint64_t need)
+{
+	uint64_t head = PREFIX;
+
+	if (n >= NM_HEADER32_SIZE + 0x38 && nm_le32(h + 4) == NM_SIG_DUMP) {
+		uint32_t type = nm_le32(h + 0xF88);
+
+		if (type == 2)
+			head = max64(head, NM_HEADER32_SIZE + 0x20 + nm_le32(h + 0x1010) / 8 + 1);
+		else if (type == 5 || type == 6)
+			head = max64(head, NM_HEADER32_SIZE + 0x38 + nm_le64(h + 0x1030) / 8 + 1);
+		else if (type != 1)
+			head = need;
+	} else if (n >= NM_HEADER64_SIZE + 0x38 && nm_le32(h + 4) == NM_SIG_DU64) {
+		uint32_t type = nm_le32(h + 0xF98);
+
+		if (type == 2 || type == 5 || type == 6)
+			head = max64(head, NM_HEADER64_SIZE + 0x38 + nm_le64(h + 0x2030) / 8 + 1);
+		else if (type != 1)
+			head = need;
+	} else if (n >= 8 && nm_le32(h) == NM_SIG_PAGE) {
+		head = need;	/* too short to say: whatever it is, it is small */
+	}
+	return head < need ? head : need;
+}
+
+int nm_gzip_recognise(const uint8_t *gz, size_t len, bool raw, uint64_t *need, uint64_t *head, bool *elf,
+		      nm_error *err)
 {
 	uint8_t *buf = malloc(PREFIX);
 	size_t n = 0;
 	int rc;
 
 	*need = NM_GZIP_MAX_INFLATED;
+	*head = PREFIX;
+	*elf = false;
 	if (!buf)
 		return nm_fail(err, "memory", "out of memory");
 	rc = inflate_prefix(gz, len, buf, &n, err);
@@ -152,6 +184,7 @@ int nm_gzip_recognise(const uint8_t *gz, size_t len, bool raw, uint64_t *need, n
 	} else if (rc == 0 && nm_gzip_magic(buf, n)) {
 		rc = nm_fail(err, "gzip", "holds another gzip stream (inflate the outer one first)");
 	} else if (rc == 0 && nm_elf_magic(buf, n)) {
+		*elf = true;
 		rc = need_elf(buf, n, need, err);
 	} else if (rc == 0 && nm_kdump_magic(buf, n)) {
 		rc = nm_kdump_refuse(err);
@@ -169,8 +202,10 @@ int nm_gzip_recognise(const uint8_t *gz, size_t len, bool raw, uint64_t *need, n
 		rc = nm_source_open_buffer(buf, n, false, &src, err);
 		nm_source_close(src);
 	}
-	free(buf);
 	if (rc == 0 && *need > NM_GZIP_MAX_INFLATED)
 		*need = NM_GZIP_MAX_INFLATED;
+	if (rc == 0 && n >= 8 && nm_le32(buf) == NM_SIG_PAGE)
+		*head = head_of(buf, n, *need);
+	free(buf);
 	return rc;
 }

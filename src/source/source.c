@@ -125,9 +125,17 @@ int nm_source_open(const char *path, bool raw, nm_source **out, nm_error *err)
 
 int nm_source_open_as(const char *path, const char *format, nm_source **out, nm_error *err)
 {
-	struct nm_input in = { .path = path, .name = path, .fd = -1, .owns_mapping = true,
-			       .forced = format };
+	struct nm_open_options opt = { .format = format };
+
+	return nm_source_open_with(path, &opt, out, err);
+}
+
+int nm_source_open_with(const char *path, const struct nm_open_options *opt, nm_source **out, nm_error *err)
+{
 	struct nm_file_identity id = { 0 };
+	struct nm_input in = { .path = path, .name = path, .fd = -1, .owns_mapping = true,
+			       .forced = opt ? opt->format : NULL, .identity = &id,
+			       .progress = opt ? opt->progress : NULL };
 	int fd;
 
 	*out = NULL;
@@ -152,6 +160,7 @@ void nm_source_close(nm_source *src)
 		src->layout->close(src);
 	if (src->owns_mapping)
 		nm_unmap_guarded(src->data, src->len);
+	nm_gzip_view_free(src->gzip);
 	nm_extents_free(&src->extents);
 	free(src);
 }
@@ -163,7 +172,13 @@ const struct nm_dump_facts *nm_source_facts(const nm_source *src)
 
 const uint8_t *nm_source_page(const nm_source *src, uint64_t pfn)
 {
-	return src->layout->page(src, pfn);
+	const uint8_t *page = src->layout->page(src, pfn);
+
+	/* Read in place: the page is inflated into the view before anyone
+	 * looks at it, and stays there. */
+	if (page && src->gzip && nm_gzip_view_fill(src->gzip, page, NM_PAGE_SIZE) != 0)
+		return NULL;
+	return page;
 }
 
 int nm_source_read_pa(const nm_source *src, uint64_t pa, void *buf, size_t len)
@@ -173,13 +188,20 @@ int nm_source_read_pa(const nm_source *src, uint64_t pa, void *buf, size_t len)
 	while (len) {
 		uint64_t off = pa & (NM_PAGE_SIZE - 1);
 		size_t chunk = NM_PAGE_SIZE - off;
-		const uint8_t *page = nm_source_page(src, pa >> NM_PAGE_SHIFT);
+		const uint8_t *page = src->gzip ? src->layout->page(src, pa >> NM_PAGE_SHIFT)
+						: nm_source_page(src, pa >> NM_PAGE_SHIFT);
 
 		if (chunk > len)
 			chunk = len;
 		if (!page)
 			return -1;
-		memcpy(dst, page + off, chunk);
+		/* A copy needs no page kept in a gzip file's view. */
+		if (src->gzip) {
+			if (nm_gzip_view_copy(src->gzip, page + off, dst, chunk) != 0)
+				return -1;
+		} else {
+			memcpy(dst, page + off, chunk);
+		}
 		dst += chunk;
 		pa += chunk;
 		len -= chunk;
@@ -199,13 +221,47 @@ uint64_t nm_source_next_page_with_data(const nm_source *src, uint64_t base, uint
 	return (data - base) / NM_PAGE_SIZE;
 }
 
+/* A whole-image pass over a gzip file read in place: each page is copied
+ * out of the reader's chunks for its visit, so that the pass leaves the
+ * view as it found it (memory stays that of the chunks). */
+struct copied_visit {
+	const nm_source *src;
+	nm_page_visitor *visit;
+	void *ctx;
+	uint8_t page[NM_PAGE_SIZE];
+};
+
+static int visit_copy(void *ctx, uint64_t pfn, const uint8_t *page)
+{
+	struct copied_visit *c = ctx;
+
+	if (nm_gzip_view_copy(c->src->gzip, page, c->page, NM_PAGE_SIZE) != 0)
+		return 0;	/* the bytes cannot be had: like a page not in the file */
+	return c->visit(c->ctx, pfn, c->page);
+}
+
 int nm_source_for_each_page(const nm_source *src, nm_page_visitor *visit, void *ctx)
 {
+	if (src->gzip) {
+		struct copied_visit *c = malloc(sizeof(*c));
+		int rc;
+
+		if (!c)
+			return -1;
+		c->src = src;
+		c->visit = visit;
+		c->ctx = ctx;
+		rc = src->layout->for_each_page(src, visit_copy, c);
+		free(c);
+		return rc;
+	}
 	return src->layout->for_each_page(src, visit, ctx);
 }
 
 void nm_source_drop_resident(const nm_source *src)
 {
+	if (src->gzip)
+		return;		/* the view's pages are its only copy; passes do not fill it */
 	/* Only our own read-only file mapping: MADV_DONTNEED on it discards
 	 * nothing that cannot be read back (madvise(2)). */
 	if (src->owns_mapping && src->layout != &nm_layout_kdump)

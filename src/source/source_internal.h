@@ -88,6 +88,8 @@ struct nm_source {
 	struct nm_rank_word *words;	/* nbits/64 rounded up */
 	/* nm_layout_kdump */
 	struct nm_kdump *kdump;
+	/* a gzip file read in place: DATA is its view's mapping */
+	struct nm_gzip_view *gzip;
 };
 
 /* The bytes one format reader is given, and who releases them. A reader
@@ -102,6 +104,8 @@ struct nm_input {
 	const char *name;	/* the file's name for recognition by suffix, or NULL */
 	const char *forced;	/* a format name the caller chose, or NULL: by content */
 	unsigned depth;		/* compression layers around these bytes */
+	const struct nm_file_identity *identity;	/* of the named file, or NULL */
+	const struct nm_progress *progress;	/* or NULL */
 };
 
 /* A new source with no pages (nm_layout_none), or NULL with ERR set. */
@@ -160,7 +164,19 @@ uint64_t nm_source_next_page_with_data(const struct nm_source *src, uint64_t bas
  * memory, refuses what is not a dump (unless RAW) with the uncompressed
  * file's words, and sets *NEED to the bytes the inner file's headers
  * reach (NM_GZIP_MAX_INFLATED at most); inflation stops there. */
-int nm_gzip_recognise(const uint8_t *gz, size_t len, bool raw, uint64_t *need, nm_error *err);
+int nm_gzip_recognise(const uint8_t *gz, size_t len, bool raw, uint64_t *need, uint64_t *head, bool *elf,
+		      nm_error *err);
+/* A gzip file's inflated bytes read in place (gzip.c): the source's DATA is
+ * an anonymous mapping the size of the inflated data, filled on demand
+ * (pages a caller is given a pointer to stay filled; copies and whole-image
+ * passes go through the reader's chunks instead and fill nothing). */
+struct nm_gzip_view;
+/* Fills the N bytes at P (inside the view's mapping): 0, or -1. */
+int nm_gzip_view_fill(struct nm_gzip_view *v, const uint8_t *p, size_t n);
+/* Copies the N bytes at P (inside the view's mapping) into DST without
+ * filling them. */
+int nm_gzip_view_copy(struct nm_gzip_view *v, const uint8_t *p, void *dst, size_t n);
+void nm_gzip_view_free(struct nm_gzip_view *v);
 int nm_kdump_refuse(nm_error *err);
 /* Inflates gzip data into FD, refusing output beyond LIMIT bytes or more
  * than DISK_BUDGET bytes of it that are not zero (zero blocks are holes). */

@@ -150,3 +150,49 @@ void nm_cache_write(const struct nm_file_identity *id, const char *kind, const v
 	if (cache_dir(tmp, sizeof(tmp), false))
 		prune(tmp);
 }
+
+int nm_cache_open(const struct nm_file_identity *id, const char *kind)
+{
+	char path[4096];
+	struct stat st;
+	int fd;
+
+	if (!file_path(id, kind, path, sizeof(path), false))
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int nm_cache_create(const struct nm_file_identity *id, const char *kind, char *tmp, size_t size)
+{
+	char path[4096];
+
+	if (!file_path(id, kind, path, sizeof(path), true))
+		return -1;
+	if ((size_t)snprintf(tmp, size, "%s.%ld.tmp", path, (long)getpid()) >= size)
+		return -1;
+	return open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+void nm_cache_commit(const struct nm_file_identity *id, const char *kind, const char *tmp)
+{
+	char path[4096], dir[4096];
+
+	if (!file_path(id, kind, path, sizeof(path), false) || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return;
+	}
+	if (cache_dir(dir, sizeof(dir), false))
+		prune(dir);
+}
+
+void nm_cache_abandon(const char *tmp)
+{
+	unlink(tmp);
+}

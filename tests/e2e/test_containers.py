@@ -4,9 +4,12 @@ containers are refused with exit 2 and one line."""
 import hashlib
 import json
 import os
+import shutil
+import subprocess
+import tempfile
 import unittest
 
-from common import fixture, manifest, ntmem_json, run_ntmem
+from common import NTMEM, WRAPPER, fixture, manifest, ntmem_json, run_ntmem
 
 C = "containers/"
 CONTRACT_KEYS = ["format", "type", "arch", "pae", "dtb", "kdbg", "kdbg_source", "build",
@@ -138,15 +141,202 @@ class GzipDumps(unittest.TestCase):
             os.rmdir(tmp)
 
     def test_unwritable_tmpdir_is_one_line(self):
-        before = os.environ.get("TMPDIR")
+        """With no cache folder to keep the index in, it goes to a temporary
+        file; with neither, one line says so."""
+        before = {k: os.environ.get(k) for k in ("TMPDIR", "XDG_CACHE_HOME", "HOME")}
         os.environ["TMPDIR"] = "/nonexistent-ntmem-dir"
+        os.environ["XDG_CACHE_HOME"] = "/nonexistent-ntmem-dir/cache"
+        os.environ["HOME"] = "/nonexistent-ntmem-dir"
         try:
             check_refused(self, C + "xp-sp2-seed-full.dmp.gz", "temporary file")
         finally:
+            for k, v in before.items():
+                if v is None:
+                    del os.environ[k]
+                else:
+                    os.environ[k] = v
+
+
+# Keys that name the input file or the run rather than the memory.
+VOLATILE = {"dump", "path", "path_hex", "dump_path", "dump_path_hex", "output_dir", "output_dir_hex",
+            "ntmem_version", "file"}
+
+
+def normalised(doc):
+    if isinstance(doc, dict):
+        return {k: normalised(v) for k, v in doc.items() if k not in VOLATILE}
+    if isinstance(doc, list):
+        return [normalised(v) for v in doc]
+    return doc
+
+
+class FreshCache(unittest.TestCase):
+    """XDG_CACHE_HOME pointed at a folder of the test's own."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ntmem-gzindex-")
+        self.before = os.environ.get("XDG_CACHE_HOME")
+        os.environ["XDG_CACHE_HOME"] = os.path.join(self.tmp, "cache")
+
+    def tearDown(self):
+        if self.before is None:
+            del os.environ["XDG_CACHE_HOME"]
+        else:
+            os.environ["XDG_CACHE_HOME"] = self.before
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def index_files(self):
+        d = os.path.join(self.tmp, "cache", "ntmem")
+        if not os.path.isdir(d):
+            return []
+        return sorted(os.path.join(d, f) for f in os.listdir(d) if f.startswith("gzidx-"))
+
+
+# A gzip fixture and the uncompressed file holding the same bytes.
+PAIRS = [(C + "xp-sp2-seed-full.dmp.gz", "xp-sp2-seed-full.dmp"),
+         (C + "xp-sp2-seed-pae-kernel.dmp.gz", "xp-sp2-seed-pae-kernel.dmp"),
+         (C + "xp-sp2-seed-pae-full.raw.gz", C + "xp-sp2-seed-pae-full.raw")]
+
+
+class GzipReadInPlace(FreshCache):
+    """docs/gzip-index.md: every command on a .gz answers what it answers on
+    the uncompressed file, through an index kept in the cache and reused."""
+
+    def same(self, gz, plain, *args):
+        """Same exit status, JSON and diagnostics (the file's name aside)."""
+        got = []
+        for name in (gz, plain):
+            rc, out, err = run_ntmem("--json", *args[:1], fixture(name), *args[1:])
+            got.append((rc, normalised(json.loads(out)) if out else None,
+                        err.replace(fixture(name), "FILE")))
+        self.assertIn(got[0][0], (0, 3), got[0][2])
+        self.assertEqual(got[0], got[1], "%s: %s" % (gz, args[0]))
+
+    def test_every_command_equals_uncompressed(self):
+        for gz, plain in PAIRS:
+            with self.subTest(gz=gz):
+                vas = [w["va"] for w in (manifest(plain).get("pte") or [])][:150]
+                self.same(gz, plain, "info")
+                self.same(gz, plain, "modules")
+                self.same(gz, plain, "pools")
+                self.same(gz, plain, "explain")
+                if vas:
+                    self.same(gz, plain, "pte", *vas)
+                    self.same(gz, plain, "read", vas[0], "0n20000")
+                self.same(gz, plain, "pfn", "0x0", "0x39", "0x1000")
+                dirs = []
+                for name in (gz, plain):
+                    out = tempfile.mkdtemp(dir=self.tmp)
+                    rc, doc, err = run_ntmem("--json", "carve", fixture(name), "-o", out, "--all")
+                    self.assertIn(rc, (0, 3), err)
+                    dirs.append((out, rc, normalised(json.loads(doc)), err.replace(fixture(name), "FILE")))
+                self.assertEqual(dirs[0][1:], dirs[1][1:])
+                self.assertEqual(sorted(os.listdir(dirs[0][0])), sorted(os.listdir(dirs[1][0])))
+                for f in os.listdir(dirs[0][0]):
+                    if f.endswith((".mem", ".pe")):
+                        with open(os.path.join(dirs[0][0], f), "rb") as x, \
+                                open(os.path.join(dirs[1][0], f), "rb") as y:
+                            self.assertEqual(x.read(), y.read(), f)
+
+    def test_index_is_kept_and_reused(self):
+        gz, plain = PAIRS[0]
+        first = ntmem_json("modules", fixture(gz))
+        files = self.index_files()
+        self.assertEqual(len(files), 1, files)
+        st = os.stat(files[0])
+        with open(files[0], "rb") as f:
+            self.assertEqual(f.read(8), b"NTMGZIX1")
+        second = ntmem_json("modules", fixture(gz))
+        self.assertEqual(normalised(first), normalised(second))
+        self.assertEqual(self.index_files(), files)
+        self.assertEqual(os.stat(files[0]).st_mtime_ns, st.st_mtime_ns, "the index was written again")
+        self.assertEqual(os.stat(files[0]).st_ino, st.st_ino, "the index was replaced")
+
+    def test_corrupt_index_is_rebuilt_not_trusted(self):
+        gz, plain = PAIRS[0]
+        want = normalised(ntmem_json("modules", fixture(plain)))
+        ntmem_json("modules", fixture(gz))
+        path = self.index_files()[0]
+        with open(path, "rb") as f:
+            good = f.read()
+        bad = [good[:len(good) // 2],                       # cut short
+               good[:100] + bytes([good[100] ^ 0x40]) + good[101:],   # one bit in a window
+               good[:16] + b"\xff" * 8 + good[24:],        # a header field
+               b"NTMGZIX1" + os.urandom(4096),              # garbage
+               b""]
+        for i, content in enumerate(bad):
+            with self.subTest(case=i):
+                with open(path, "wb") as f:
+                    f.write(content)
+                self.assertEqual(normalised(ntmem_json("modules", fixture(gz))), want)
+                with open(path, "rb") as f:
+                    self.assertEqual(f.read(), good, "the index was not built again")
+
+    def test_changed_file_is_indexed_again(self):
+        """The cache is keyed by identity: a file rewritten in place (same
+        path) is not answered from the old index."""
+        path = os.path.join(self.tmp, "dump.dmp.gz")
+        shutil.copyfile(fixture(PAIRS[0][0]), path)
+        self.assertEqual(normalised(ntmem_json("modules", path)),
+                         normalised(ntmem_json("modules", fixture(PAIRS[0][1]))))
+        shutil.copyfile(fixture(PAIRS[1][0]), path)
+        self.assertEqual(normalised(ntmem_json("modules", path)),
+                         normalised(ntmem_json("modules", fixture(PAIRS[1][1]))))
+        self.assertEqual(len(self.index_files()), 2)
+
+    def test_truncated_names_the_offset(self):
+        rc, _, err = run_ntmem("info", fixture(C + "bad/truncated.dmp.gz"))
+        self.assertEqual(rc, 2, err)
+        self.assertRegex(err, r"gzip stream: truncated: .* at offset 0x[0-9a-f]+")
+        self.assertEqual(self.index_files(), [], "a failed build left an index")
+
+    def test_no_temporary_file_without_a_cache(self):
+        """No cache folder: the index lives in an unlinked temporary file."""
+        os.environ["XDG_CACHE_HOME"] = "/nonexistent-ntmem-dir/cache"
+        home = os.environ.get("HOME")
+        os.environ["HOME"] = "/nonexistent-ntmem-dir"
+        tmpdir = os.path.join(self.tmp, "t")
+        os.makedirs(tmpdir)
+        before = os.environ.get("TMPDIR")
+        os.environ["TMPDIR"] = tmpdir
+        try:
+            gz, plain = PAIRS[0]
+            self.assertEqual(normalised(ntmem_json("modules", fixture(gz))),
+                             normalised(ntmem_json("modules", fixture(plain))))
+            self.assertEqual(os.listdir(tmpdir), [])
+        finally:
+            os.environ["HOME"] = home if home is not None else ""
             if before is None:
                 del os.environ["TMPDIR"]
             else:
                 os.environ["TMPDIR"] = before
+
+
+@unittest.skipIf(WRAPPER, "runs the plain binary on a pseudo-terminal")
+class IndexingProgress(FreshCache):
+    """The indexing line: on a terminal only, never with -q or into a pipe."""
+
+    def env(self):
+        return dict(os.environ, NTMEM_PROGRESS_DELAY_MS="0")
+
+    def test_shown_on_a_terminal_while_indexing(self):
+        from test_progress import on_terminal
+        rc, seen = on_terminal(["info", fixture(PAIRS[0][0])], self.env())
+        self.assertEqual(rc, 0, seen)
+        self.assertIn(b"ntmem: indexing the gzip file: ", seen)
+        rc, seen = on_terminal(["info", fixture(PAIRS[0][0])], self.env())
+        self.assertNotIn(b"indexing", seen, "the index was built again")
+
+    def test_not_with_q_nor_into_a_pipe(self):
+        from test_progress import on_terminal
+        rc, seen = on_terminal(["-q", "info", fixture(PAIRS[0][0])], self.env())
+        self.assertEqual(rc, 0)
+        self.assertNotIn(b"indexing", seen)
+        shutil.rmtree(os.path.join(self.tmp, "cache"))
+        p = subprocess.run([NTMEM, "info", fixture(PAIRS[0][0])], capture_output=True, env=self.env(),
+                           timeout=60)
+        self.assertEqual(p.returncode, 0)
+        self.assertNotIn(b"indexing", p.stderr)
 
 
 def dtb_opts(name):

@@ -173,6 +173,8 @@ def bench_dump():
         drivers = os.path.join(tmp, CARVE_DUMP_NAME)
         if gen.returncode == 0 and os.path.exists(drivers):
             os.replace(drivers, os.path.join(BENCH_DIR, CARVE_DUMP_NAME))
+        if gen.returncode == 0 and os.path.exists(made + ".gz"):
+            os.replace(made + ".gz", path + ".gz")
         if gen.returncode == 0 and os.path.exists(made):
             os.replace(made, path)
             return path, "fixtures/generate.py --bench"
@@ -263,6 +265,13 @@ def images(b):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import images_bench
     images_bench.report(b, NTMEM, BENCH_DIR)
+
+
+@section("gzip")
+def gzip_in_place(b):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import gzip_bench
+    gzip_bench.report(b, NTMEM, BENCH_DIR)
 
 
 def main():

@@ -1,5 +1,6 @@
 /* gzip containers: the whole input is a gzip file (nm_source_open_buffer
- * recognises the magic and inflates it into a temporary file). When it
+ * recognises the magic, indexes the stream in a temporary file and reads
+ * it in place: docs/gzip-index.md). When it
  * opens, the inflated source is probed as fuzz_source does; a source the
  * crash-dump parser refuses is opened again as a raw image. Inputs are a few
  * KiB, so even a maximal deflate ratio (about 1000:1) stays a few MiB of

@@ -199,7 +199,26 @@ static struct chunk *load_chunk(struct nm_gzip_reader *r, uint64_t start, nm_err
 	 * checkpoint lies between: it is never further from START than one. */
 	if (!(r->live && r->pos <= start && r->pos >= ix->cps[cp].out) && start_at(r, cp, err) != 0)
 		return NULL;
-	if (produce(r, NULL, c->bytes, start - r->pos, err) != 0 || produce(r, c->bytes, NULL, n, err) != 0)
+	/* To the first chunk boundary, then whole chunks up to START: those
+	 * that hold data are kept (a later read of them costs nothing), the
+	 * all-zero ones are read without inflating anyway. */
+	if (produce(r, NULL, c->bytes, (CHUNK - r->pos % CHUNK) % CHUNK < start - r->pos
+					    ? (CHUNK - r->pos % CHUNK) % CHUNK : start - r->pos, err) != 0)
+		return NULL;
+	while (r->pos < start) {
+		uint64_t at = r->pos;
+
+		if (produce(r, c->bytes, NULL, CHUNK, err) != 0)
+			return NULL;
+		if (!nm_gzip_index_zero(ix, at, CHUNK) && !cached(r, at)) {
+			c->start = at;
+			c->used = ++r->tick;
+			c = victim(r, err);
+			if (!c)
+				return NULL;
+		}
+	}
+	if (produce(r, c->bytes, NULL, n, err) != 0)
 		return NULL;
 	c->start = start;
 	c->used = ++r->tick;

@@ -92,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input in = { data, size };
 	struct fake_memory m = { 0 };
-	struct nm_vmem r = { &m, fake_walk, fake_bytes, false, 4 };
+	struct nm_vmem r = { &m, fake_walk, fake_bytes, false, 4, NULL };
 	struct nm_carve_options opt = { 0 };
 	struct nm_carve c;
 	nm_error err;

@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (nm_pe_load_file(in.p, in.n, base, &f, &err) != 0)
 		return 0;
-	struct nm_vmem r = { &f, image_walk, image_bytes, false, 4 };
+	struct nm_vmem r = { &f, image_walk, image_bytes, false, 4, NULL };
 
 	if ((uint64_t)base + f.size <= 0x100000000ull &&
 	    nm_carve_image(&r, base, f.size, NULL, &c, &err) == 0) {

@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nm_system_va_clues c;
 	struct nm_va_map *m;
 	struct slices s;
-	struct nm_vmem mem = { &s, slice_walk, slice_page, false, 4 };
+	struct nm_vmem mem = { &s, slice_walk, slice_page, false, 4, NULL };
 	uint8_t flags = fuzz_take_u8(&in);
 	bool pae = flags & 1;
 	const struct nm_self_map *sm = pae ? &nm_mode_x86_pae.self_map : &nm_mode_x86.self_map;

@@ -26,6 +26,7 @@ enum nm_hole_reason {
 	NM_REASON_STALE,
 	NM_REASON_HEADERS_MISSING,	/* the header page (RVA 0) is not readable */
 	NM_REASON_PROTOTYPE,		/* prototype PTE that could not be resolved */
+	NM_REASON_BEYOND_PAGEFILE,	/* pagefile, but past the end of the paging file given */
 	NM_REASON_COUNT
 };
 /* "discarded", "paged_out", ...; NULL for NM_REASON_NONE. */
@@ -45,8 +46,11 @@ struct nm_carve_page {
 	uint8_t state;			/* enum nm_page_state */
 	uint8_t reason;			/* enum nm_hole_reason */
 	uint8_t pagefile_number;
+	uint8_t pagefile_outcome;	/* enum nm_pagefile_outcome, when in_pagefile */
 	bool has_pa;
 	bool zeros;			/* bytes is not NULL and all of the page's bytes are 0 */
+	bool in_pagefile;		/* its PTE (or prototype PTE) points into a paging file */
+	bool from_pagefile;		/* ... and bytes were read from the paging file given */
 	int16_t section;		/* index into pe.sections covering the page start, or -1 */
 };
 
@@ -65,6 +69,7 @@ struct nm_carve {
 	struct nm_pe_image pe;		/* nsections 0 unless headers == OK */
 	bool stale_checked;
 	bool keep_stale;
+	const struct nm_pagefiles *pagefiles;	/* the reader's paging files (names for the maps), or NULL */
 	uint64_t state_count[NM_PAGE_STATE_COUNT];
 	struct nm_byte_tally sections[NM_PE_MAX_SECTIONS];	/* per section, per byte */
 	struct nm_byte_tally kinds[3];	/* by enum nm_section_kind */
@@ -104,5 +109,16 @@ struct nm_carve_hole {
  * non-zero and returns that value. */
 typedef int nm_carve_hole_visitor(void *ctx, const struct nm_carve_hole *h);
 int nm_carve_for_each_hole(const struct nm_carve *c, nm_carve_hole_visitor *visit, void *ctx);
+
+/* A maximal run of pages whose bytes were read from one paging file at
+ * consecutive offsets: where the carve's bytes came from when not the dump. */
+struct nm_carve_pagefile_run {
+	uint32_t rva_start, rva_end;	/* end exclusive, clipped to size */
+	unsigned number;		/* paging file number */
+	uint64_t file_offset;		/* offset of rva_start's page in that file */
+	int section;
+};
+typedef int nm_carve_pagefile_visitor(void *ctx, const struct nm_carve_pagefile_run *run);
+int nm_carve_for_each_pagefile_run(const struct nm_carve *c, nm_carve_pagefile_visitor *visit, void *ctx);
 
 #endif

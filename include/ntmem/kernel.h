@@ -20,6 +20,7 @@ struct nm_kernel_options {
 	uint64_t dtb;		/* --dtb */
 	bool has_kdbg;
 	uint64_t kdbg_va;	/* --kdbg */
+	const struct nm_pagefiles *pagefiles;	/* --pagefile, or NULL */
 };
 
 struct nm_kernel {
@@ -40,6 +41,7 @@ struct nm_kernel {
 	enum nm_dtb_source dtb_source;
 	bool dtb_cached;		/* a scan's result kept from an earlier command */
 	struct nm_dtb_scan dtb_scan;	/* dtb_source scan: candidates and verdicts */
+	const struct nm_pagefiles *pagefiles;	/* paging files the reads may use, or NULL */
 };
 
 /* Opens the kernel view. Fails (exit 2) only when the dump holds no

@@ -12,6 +12,7 @@
 #include <ntmem/version.h>
 #include <ntmem/kdbg.h>
 #include <ntmem/kernel.h>
+#include <ntmem/pagefile.h>
 #include <ntmem/va_map.h>
 #include <ntmem/modules.h>
 #include <ntmem/pfn.h>

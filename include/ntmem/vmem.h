@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <ntmem/page_state.h>
+#include <ntmem/pagefile.h>
 #include <ntmem/xlat.h>
 
 /* What a page found NM_PAGE_STALE gives: its frame now belongs to another
@@ -33,6 +34,9 @@ struct nm_vmem {
 	const uint8_t *(*page)(void *ctx, const struct nm_walk *walk);
 	bool stale_checked;	/* walks mark stale pages (the PFN database was used) */
 	unsigned pointer_size;	/* 8 on x64; 4 (or 0, in hand-built memories) on x86 */
+	/* Paging files given by the user, or NULL: a page whose PTE points
+	 * into one of them is read from it (its state stays pagefile). */
+	const struct nm_pagefiles *pagefiles;
 };
 
 /* Bytes of a kernel pointer in M: 4 or 8. */
@@ -73,6 +77,16 @@ int nm_vmem_u32(const struct nm_vmem *m, uint64_t va, uint32_t *value, enum nm_p
 int nm_vmem_u64(const struct nm_vmem *m, uint64_t va, uint64_t *value, enum nm_page_state *state);
 /* A kernel pointer (4 or 8 bytes as M says), zero-extended. */
 int nm_vmem_pointer(const struct nm_vmem *m, uint64_t va, uint64_t *value, enum nm_page_state *state);
+
+/* When the page WALK found is in a paging file (its own PTE, or the
+ * prototype PTE it resolved to, says so), the file's number and byte
+ * offset; *TABLE is true when the entry is a paged-out page table (a PDE),
+ * whose page-file bytes are the table, not the page. */
+bool nm_walk_pagefile(const struct nm_walk *walk, unsigned *number, uint64_t *offset, bool *table);
+
+/* Where the bytes of a page WALK found in a paging file are, in M's paging
+ * files: false when WALK's page is not in a paging file. */
+bool nm_vmem_pagefile(const struct nm_vmem *m, const struct nm_walk *walk, struct nm_pagefile_lookup *out);
 
 /* Bytes from the walk's VA to the end of its page or large page. */
 uint64_t nm_walk_span(const struct nm_walk *w);

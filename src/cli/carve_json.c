@@ -75,6 +75,22 @@ static int hole_json(void *ctx, const struct nm_carve_hole *h)
 	return 0;
 }
 
+/* Pages whose bytes came from a paging file (--pagefile): where from. */
+static int pagefile_run_json(void *ctx, const struct nm_carve_pagefile_run *r)
+{
+	struct holes_sink *s = ctx;
+	struct nm_pagefile_lookup l;
+	json_t *o;
+
+	nm_pagefiles_lookup(s->cv->pagefiles, r->number, r->file_offset, &l);
+	o = json_pack("{s:o, s:o, s:o, s:I, s:o}", "rva_start", cli_json_hex(r->rva_start),
+		      "rva_end", cli_json_hex(r->rva_end), "section", section_name_json(s->cv, r->section),
+		      "pagefile", (json_int_t)r->number, "file_offset", cli_json_hex(r->file_offset));
+	cli_json_set_path(o, "file", l.path ? l.path : "");
+	json_array_append_new(s->holes, o);
+	return 0;
+}
+
 static json_t *tally_json(const struct nm_byte_tally *t)
 {
 	return json_pack("{s:I, s:I}", "bytes_recovered", (json_int_t)t->recovered,
@@ -145,6 +161,12 @@ static json_t *module_json(const struct carve_module *m)
 	json_object_set_new(o, "kinds", kinds_json(cv));
 	nm_carve_for_each_hole(cv, hole_json, &holes);
 	json_object_set_new(o, "holes", holes.holes);
+	if (cv->pagefiles) {
+		struct holes_sink runs = { cv, json_array() };
+
+		nm_carve_for_each_pagefile_run(cv, pagefile_run_json, &runs);
+		json_object_set_new(o, "from_pagefile", runs.holes);
+	}
 	if (m->compared)
 		json_object_set_new(o, "compare", compare_json(&m->compare));
 	return o;

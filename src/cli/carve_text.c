@@ -90,6 +90,28 @@ static int count_hole(void *ctx, const struct nm_carve_hole *h)
 	return 0;
 }
 
+static int count_pagefile_run(void *ctx, const struct nm_carve_pagefile_run *r)
+{
+	(void)r;
+	++*(unsigned *)ctx;
+	return 0;
+}
+
+/* Bytes that are no hole because a paging file (--pagefile) held them. */
+static int print_pagefile_run(void *ctx, const struct nm_carve_pagefile_run *r)
+{
+	const struct hole_printer *p = ctx;
+	struct nm_pagefile_lookup l;
+
+	nm_pagefiles_lookup(p->cv->pagefiles, r->number, r->file_offset, &l);
+	fprintf(p->out, "  from pagefile 0x%05x-0x%05x  %-8s paging file %u at 0x%llx (", r->rva_start, r->rva_end,
+		r->section >= 0 ? p->cv->pe.sections[r->section].name : "-", r->number,
+		(unsigned long long)r->file_offset);
+	cli_put_path(p->out, l.path ? l.path : "?");
+	fputs(")\n", p->out);
+	return 0;
+}
+
 /* What follows the table for one module: its holes and its comparison.
  * Returns whether anything was printed. */
 static bool print_details(FILE *out, const struct carve_module *m, bool wide)
@@ -98,10 +120,12 @@ static bool print_details(FILE *out, const struct carve_module *m, bool wide)
 	unsigned holes = 0;
 
 	nm_carve_for_each_hole(&m->cv, count_hole, &holes);
+	nm_carve_for_each_pagefile_run(&m->cv, count_pagefile_run, &holes);
 	if (holes == 0 && !m->compared)
 		return false;
 	fprintf(out, "\n%s at 0x%0*llx:\n", m->display_name, base_digits(wide), (unsigned long long)m->cv.base);
 	nm_carve_for_each_hole(&m->cv, print_hole_detail, &p);
+	nm_carve_for_each_pagefile_run(&m->cv, print_pagefile_run, &p);
 	if (m->compared)
 		print_compare_detail(out, &m->compare);
 	return true;
@@ -121,6 +145,7 @@ void carve_print_text(FILE *out, const struct carve_result *r)
 	if (details)
 		fprintf(out, "\nreasons: discarded = INIT/discardable pages freed after DriverEntry; "
 			"paged_out = pageable (PAGE*) pages in a page file;\n"
+			"beyond_pagefile_end = in a page file, past the end of the one given (--pagefile);\n"
 			"stale = the frame was reused (PFN database); not_in_dump = mapped but absent "
 			"from this dump; headers_missing = no PE header page\n");
 }

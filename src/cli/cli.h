@@ -46,7 +46,11 @@ struct cli {
 	bool verbose;			/* -v: more detail (info: every DTB candidate) */
 	bool raw;			/* --raw: the file is a flat physical image */
 	const char *format;		/* --format (or --raw): the format forced, else NULL */
-	struct nm_kernel_options kopt;	/* --dtb, --kdbg */
+	struct nm_kernel_options kopt;	/* --dtb, --kdbg, --pagefile (kopt.pagefiles) */
+	unsigned npagefile_specs;	/* --pagefile [N=]FILE, as given */
+	unsigned pagefile_numbers[NM_PAGEFILES_MAX];
+	const char *pagefile_paths[NM_PAGEFILES_MAX];
+	struct nm_pagefiles pagefiles;	/* opened before the command runs */
 	const char *expect;		/* --expect FILE.json, or NULL */
 	bool jsonl;			/* --jsonl: one line per dump */
 	struct cli_command_options opt;
@@ -91,6 +95,14 @@ int cli_fail_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A warning on stderr, unless --quiet. */
 void cli_warn(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* --pagefile: a spec read with the options (usage error when malformed);
+ * the files opened before the command (exit 2 naming the file) and closed
+ * after it; their list as the document's "pagefiles" (nothing when none). */
+int cli_pagefile_spec(struct cli *c, const char *value);
+int cli_open_pagefiles(struct cli *c);
+void cli_close_pagefiles(struct cli *c);
+void cli_pagefiles_json(const struct cli *c, json_t *doc);
+
 /* Opens the dump named on the command line; on failure prints the contract's
  * line and returns CLI_EXIT_BAD_INPUT. */
 int cli_open_source(const struct cli *c, nm_source **src);
@@ -110,10 +122,12 @@ void cli_memory_walk(struct cli_memory *m, uint64_t va, struct nm_walk *out);
 void cli_close_memory(struct cli_memory *m);
 
 /* One walk as the contract's pte result object (also used by read). */
-json_t *cli_walk_json(const struct nm_walk *w);
+/* PF: the paging files given (--pagefile), or NULL: a page in one of them
+ * says whether its bytes were read from it, and where from or why not. */
+json_t *cli_walk_json(const struct nm_pagefiles *pf, const struct nm_walk *w);
 /* "pagefile 2 offset 0x1234000", "not_in_dump (pa 0x...)" ...: a walk's
  * outcome in a few words, for text output and diagnostics. */
-void cli_walk_describe(const struct nm_walk *w, char *buf, size_t size);
+void cli_walk_describe(const struct nm_pagefiles *pf, const struct nm_walk *w, char *buf, size_t size);
 /* Opens source and kernel view together (commands that need memory). */
 int cli_open_kernel(const struct cli *c, nm_source **src, struct nm_kernel *k);
 /* The kernel view on a source already open (report); the source stays the

@@ -182,6 +182,7 @@ static int run_carve(const struct cli *c, struct nm_kernel *k, const struct carv
 			cli_json_set_path(doc, "output_dir", a->req.out_dir);
 			json_object_set_new(doc, "stale_checked", json_boolean(res.stale_checked));
 			json_object_set_new(doc, "pfn_checked", json_boolean(res.stale_checked));	/* pte's name */
+			cli_pagefiles_json(c, doc);
 			json_object_set_new(doc, "modules", carve_modules_json(&res));
 			cli_json_print(doc);
 		} else {

@@ -26,11 +26,11 @@ static int check_vas(const struct cli *c, const struct nm_paging_mode *mode, con
 	return CLI_EXIT_OK;
 }
 
-static void print_walk(const struct nm_walk *w)
+static void print_walk(const struct nm_pagefiles *pf, const struct nm_walk *w)
 {
 	char what[160];
 
-	cli_walk_describe(w, what, sizeof(what));
+	cli_walk_describe(pf, w, what, sizeof(what));
 	printf("VA 0x%08llx: %s\n", (unsigned long long)w->va, what);
 	for (unsigned i = 0; i < w->nentries; i++)
 		printf("  %-5s at 0x%09llx = 0x%llx\n", nm_paging_level_name(w->entries[i].level),
@@ -62,15 +62,16 @@ int cmd_pte(const struct cli *c)
 		results = json_array();
 		json_object_set_new(doc, "pfn_checked", json_boolean(m.pfn_checked));
 		json_object_set_new(doc, "stale_checked", json_boolean(m.pfn_checked));	/* carve's name */
+		cli_pagefiles_json(c, doc);
 	}
 	for (int i = 0; i < c->argc; i++) {
 		struct nm_walk w;
 
 		cli_memory_walk(&m, vas[i], &w);
 		if (c->json)
-			json_array_append_new(results, cli_walk_json(&w));
+			json_array_append_new(results, cli_walk_json(m.kernel.pagefiles, &w));
 		else
-			print_walk(&w);
+			print_walk(m.kernel.pagefiles, &w);
 	}
 	if (c->json) {
 		json_object_set_new(doc, "results", results);

@@ -97,6 +97,7 @@ struct read_state {
 	char *json_hex;		/* --json without -o */
 	size_t json_pos;
 	json_t *unreadable;	/* --json */
+	json_t *from_pagefile;	/* --json with --pagefile: ranges read from a paging file */
 	uint64_t readable_bytes;
 	bool partial;
 	int io_error;		/* errno of a failed write */
@@ -106,12 +107,12 @@ static void name_unreadable(struct read_state *st, const struct nm_walk *w, uint
 {
 	char what[160];
 
-	cli_walk_describe(w, what, sizeof(what));
+	cli_walk_describe(st->c->kopt.pagefiles, w, what, sizeof(what));
 	cli_error_prefix(st->c);
 	fprintf(stderr, "0x%08llx-0x%08llx: not read: %s\n",
 		(unsigned long long)va, (unsigned long long)(va + chunk), what);
 	if (st->unreadable) {
-		json_t *page = cli_walk_json(w);
+		json_t *page = cli_walk_json(st->c->kopt.pagefiles, w);
 
 		json_object_set_new(page, "start", cli_json_hex(va));
 		json_object_set_new(page, "end", cli_json_hex(va + chunk));
@@ -150,10 +151,38 @@ static void emit(struct read_state *st, uint64_t va, const uint8_t *bytes, size_
 	}
 }
 
+/* Bytes that came from a paging file, not the dump: said on stderr (unless
+ * -q) and, in JSON, listed with the file and offset they were read at. */
+static void name_recovered(struct read_state *st, const struct nm_walk *w, uint64_t va, size_t chunk)
+{
+	struct nm_vmem m = { .pagefiles = st->c->kopt.pagefiles };
+	struct nm_pagefile_lookup l;
+	char what[400];
+
+	if (!m.pagefiles || !nm_vmem_pagefile(&m, w, &l) || l.outcome != NM_PAGEFILE_READ)
+		return;
+	if (!st->c->quiet && !st->c->json) {
+		cli_walk_describe(m.pagefiles, w, what, sizeof(what));
+		cli_error_prefix(st->c);
+		fprintf(stderr, "0x%08llx-0x%08llx: %s\n", (unsigned long long)va,
+			(unsigned long long)(va + chunk), what);
+	}
+	if (st->from_pagefile) {
+		json_t *o = json_pack("{s:o, s:o, s:I, s:o}", "start", cli_json_hex(va),
+				      "end", cli_json_hex(va + chunk), "number", (json_int_t)l.number,
+				      "file_offset", cli_json_hex(l.offset + (va & (NM_PAGE_SIZE - 1))));
+
+		cli_json_set_path(o, "file", l.path);
+		json_array_append_new(st->from_pagefile, o);
+	}
+}
+
 static int read_chunk(void *ctx, uint64_t va, const struct nm_walk *w, const uint8_t *bytes, size_t len)
 {
 	struct read_state *st = ctx;
 
+	if (bytes && nm_walk_pagefile(w, &(unsigned){ 0 }, &(uint64_t){ 0 }, &(bool){ false }))
+		name_recovered(st, w, va, len);
 	if (bytes)
 		st->readable_bytes += len;
 	else
@@ -247,6 +276,11 @@ static void print_json(const struct cli *c, const struct read_args *a, struct re
 	json_object_set_new(doc, "readable_bytes", json_integer((json_int_t)st->readable_bytes));
 	json_object_set_new(doc, "unreadable", st->unreadable);
 	st->unreadable = NULL;
+	if (st->from_pagefile) {
+		cli_pagefiles_json(c, doc);
+		json_object_set_new(doc, "from_pagefile", st->from_pagefile);
+		st->from_pagefile = NULL;
+	}
 	if (a->out_path) {
 		cli_json_set_path(doc, "output", a->out_path);
 	} else {
@@ -283,6 +317,8 @@ int cmd_read(const struct cli *c)
 		goto out;
 	if (c->json) {
 		st.unreadable = json_array();
+		if (c->kopt.pagefiles)
+			st.from_pagefile = json_array();
 		if (!a.out_path && !(st.json_hex = malloc(2 * a.len + 1))) {
 			rc = cli_fail_usage("read: out of memory");
 			goto out;
@@ -310,6 +346,7 @@ out:
 		close(ro.dirfd);
 	}
 	json_decref(st.unreadable);
+	json_decref(st.from_pagefile);
 	free(st.json_hex);
 	cli_close_memory(&m);
 	return rc;

@@ -190,6 +190,8 @@ static int apply_option(struct cli *c, const struct given_option *g)
 		c->kopt.has_kdbg = true;
 		c->kopt.kdbg_va = (uint32_t)v;
 		return CLI_EXIT_OK;
+	case OPT_PAGEFILE:
+		return cli_pagefile_spec(c, g->value);
 	case OPT_OUTPUT:
 		o->output = g->value;
 		return CLI_EXIT_OK;
@@ -287,6 +289,19 @@ static int run_jsonl(struct cli *c, const struct usage_row *cmd, char **args, in
 	return cli_run_jsonl(c, cmd->run, args, 1);
 }
 
+/* The command on ARGS (DUMP and its arguments), once the options are in C. */
+static int dispatch(struct cli *c, const struct usage_row *cmd, char **args, int nargs)
+{
+	if (c->jsonl)
+		return run_jsonl(c, cmd, args, nargs);
+	c->dump_path = args[0];
+	c->argc = nargs - 1;
+	c->argv = args + 1;
+	if (c->expect)
+		return cli_run_expect(c, cmd->run, c->expect);
+	return cmd->run(c);
+}
+
 static int run(int argc, char **argv, struct parsed *p)
 {
 	struct cli c;
@@ -333,16 +348,13 @@ static int run(int argc, char **argv, struct parsed *p)
 	}
 	if (npos < 2)
 		return cli_fail_usage("%s: no DUMP given (see ntmem help %s)", cmd->name, cmd->name);
-	if (c.jsonl)
-		return run_jsonl(&c, cmd, argv + optind + 1, npos - 1);
-	if (npos - 2 > CLI_MAX_ARGS)
+	if (!c.jsonl && npos - 2 > CLI_MAX_ARGS)
 		return cli_fail_usage("too many arguments (at most %d)", CLI_MAX_ARGS);
-	c.dump_path = argv[optind + 1];
-	c.argc = npos - 2;
-	c.argv = argv + optind + 2;
-	if (c.expect)
-		return cli_run_expect(&c, cmd->run, c.expect);
-	return cmd->run(&c);
+	if ((rc = cli_open_pagefiles(&c)) != CLI_EXIT_OK)
+		return rc;
+	rc = dispatch(&c, cmd, argv + optind + 1, npos - 1);
+	cli_close_pagefiles(&c);
+	return rc;
 }
 
 static int run_command_line(int argc, char **argv)

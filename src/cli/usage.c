@@ -49,6 +49,10 @@ const struct usage_row usage_table[] = {
 	  "page-directory base (CR3) to use instead of the dump's", NULL },
 	{ USAGE_OPTION, "kdbg", OPT_KDBG, 0, "VA", NULL, 0,
 	  "address of the KDBG (debugger data block) to use instead of the dump's or a scan's", NULL },
+	{ USAGE_OPTION, "pagefile", OPT_PAGEFILE, 0, "[N=]FILE", "pte read carve report explain modules pools",
+	  USAGE_REPEATABLE,
+	  "the machine's paging file N (0 when N= is left out; pagefile.sys is 0): a page whose PTE points "
+	  "into it is read from it (state stays pagefile, the output says recovered and the file offset)", NULL },
 	{ USAGE_OPTION, "format", OPT_FORMAT, 0, "raw|elf|kdump|dmp", NULL, 0,
 	  "read DUMP as this format instead of recognising it (by content, then name, then size); "
 	  "a gzip file is still inflated and the format applies to what it holds", NULL },

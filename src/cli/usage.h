@@ -42,6 +42,7 @@ enum usage_option_id {
 	OPT_EXPECT,
 	OPT_JSONL,
 	OPT_BASH_COMPLETION,
+	OPT_PAGEFILE,
 };
 
 /* Option flags. */

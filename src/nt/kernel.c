@@ -277,6 +277,7 @@ int nm_kernel_open(const nm_source *src, const struct nm_kernel_options *opt,
 
 	memset(out, 0, sizeof(*out));
 	out->src = src;
+	out->pagefiles = opt ? opt->pagefiles : NULL;
 	if (nm_kernel_check_usable(f, opt, err) != 0)
 		return -1;
 	dtb = opt && opt->has_dtb ? opt->dtb : f->dtb;
@@ -370,7 +371,7 @@ static const uint8_t *kernel_page(void *ctx, const struct nm_walk *w)
 struct nm_vmem nm_kernel_vmem(struct nm_kernel *k)
 {
 	struct nm_vmem m = { k, kernel_walk, kernel_page, k->has_pfn_database,
-			     nm_mode_pointer_size(k->mode) };
+			     nm_mode_pointer_size(k->mode), k->pagefiles };
 
 	return m;
 }

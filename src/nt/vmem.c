@@ -4,9 +4,46 @@
 #include <ntmem/bytes.h>
 #include <ntmem/vmem.h>
 
+bool nm_walk_pagefile(const struct nm_walk *w, unsigned *number, uint64_t *offset, bool *table)
+{
+	const struct nm_swpte *sw;
+
+	if (w->state == NM_PAGE_PAGEFILE)
+		sw = &w->sw;
+	else if (w->state == NM_PAGE_PROTOTYPE && w->proto_resolved && w->proto_state == NM_PAGE_PAGEFILE)
+		sw = &w->proto_sw;	/* a prototype PTE maps a page, never a table */
+	else
+		return false;
+	*number = sw->pagefile_number;
+	*offset = sw->pagefile_offset;
+	/* The walk stopped above the PTE: the page table itself is out. */
+	*table = sw == &w->sw && (w->nentries == 0 || w->entries[w->nentries - 1].level != NM_LEVEL_PTE);
+	return true;
+}
+
+bool nm_vmem_pagefile(const struct nm_vmem *m, const struct nm_walk *walk, struct nm_pagefile_lookup *out)
+{
+	unsigned number;
+	uint64_t offset;
+	bool table;
+
+	if (!nm_walk_pagefile(walk, &number, &offset, &table))
+		return false;
+	nm_pagefiles_lookup(m->pagefiles, number, offset, out);
+	if (table) {
+		out->outcome = NM_PAGEFILE_TABLE;
+		out->bytes = NULL;
+	}
+	return true;
+}
+
 const uint8_t *nm_vmem_page(const struct nm_vmem *m, const struct nm_walk *walk,
 			    enum nm_stale_policy policy)
 {
+	struct nm_pagefile_lookup pf;
+
+	if (m->pagefiles && nm_vmem_pagefile(m, walk, &pf))
+		return pf.bytes;
 	if (walk->state == NM_PAGE_STALE ? policy != NM_STALE_KEEP : !nm_walk_readable(walk))
 		return NULL;
 	return m->page(m->ctx, walk);

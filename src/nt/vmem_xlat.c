@@ -15,7 +15,7 @@ static const uint8_t *xlat_page(void *ctx, const struct nm_walk *w)
 
 struct nm_vmem nm_vmem_from_xlat(nm_xlat *x)
 {
-	struct nm_vmem m = { x, xlat_walk, xlat_page, false, nm_mode_pointer_size(nm_xlat_mode(x)) };
+	struct nm_vmem m = { x, xlat_walk, xlat_page, false, nm_mode_pointer_size(nm_xlat_mode(x)), NULL };
 
 	return m;
 }

@@ -19,6 +19,7 @@ const char *nm_hole_reason_name(enum nm_hole_reason r)
 		[NM_REASON_STALE] = "stale",
 		[NM_REASON_HEADERS_MISSING] = "headers_missing",
 		[NM_REASON_PROTOTYPE] = "prototype",
+		[NM_REASON_BEYOND_PAGEFILE] = "beyond_pagefile_end",
 	};
 
 	return (unsigned)r < NM_REASON_COUNT ? names[r] : NULL;
@@ -40,16 +41,21 @@ const char *nm_carve_headers_name(enum nm_carve_headers h)
 static void take_walk(const struct nm_vmem *r, const struct nm_walk *w,
 		      bool keep_stale, struct nm_carve_page *p)
 {
+	struct nm_pagefile_lookup pf;
+
 	memset(p, 0, sizeof(*p));
 	p->state = (uint8_t)w->state;
 	p->has_pa = w->has_pa;
 	p->pa = w->pa;
 	p->section = -1;
-	if (w->state == NM_PAGE_PAGEFILE) {
-		p->pagefile_number = (uint8_t)w->sw.pagefile_number;
-		p->pagefile_offset = w->sw.pagefile_offset;
-	}
 	p->bytes = nm_vmem_page(r, w, keep_stale ? NM_STALE_KEEP : NM_STALE_REFUSE);
+	if (nm_vmem_pagefile(r, w, &pf)) {
+		p->in_pagefile = true;
+		p->pagefile_number = (uint8_t)pf.number;
+		p->pagefile_offset = pf.offset;
+		p->pagefile_outcome = (uint8_t)pf.outcome;
+		p->from_pagefile = p->bytes && pf.outcome == NM_PAGEFILE_READ;
+	}
 }
 
 static bool page_is_hole(const struct nm_carve_page *p)
@@ -67,7 +73,12 @@ static enum nm_hole_reason reason_for(const struct nm_carve *c, const struct nm_
 	case NM_PAGE_PROTOTYPE:
 		return p->bytes ? NM_REASON_NONE : NM_REASON_PROTOTYPE;
 	case NM_PAGE_PAGEFILE:
-		return NM_REASON_PAGED_OUT;
+		/* Read from the paging file given: no hole. A file given that
+		 * is too short for the page is its own finding. */
+		if (p->bytes)
+			return NM_REASON_NONE;
+		return p->pagefile_outcome == NM_PAGEFILE_BEYOND_END ? NM_REASON_BEYOND_PAGEFILE
+								    : NM_REASON_PAGED_OUT;
 	case NM_PAGE_NOT_IN_DUMP:
 		return NM_REASON_NOT_IN_DUMP;
 	case NM_PAGE_STALE:
@@ -187,6 +198,7 @@ int nm_carve_image(const struct nm_vmem *r, uint64_t base, uint32_t size,
 	out->npages = (unsigned)(((uint64_t)size + 4095) >> 12);
 	out->keep_stale = opt && opt->keep_stale;
 	out->stale_checked = r->stale_checked;
+	out->pagefiles = r->pagefiles;
 	out->pages = malloc((size_t)out->npages * sizeof(*out->pages));
 	if (!out->pages)
 		return nm_fail(err, "module.size", "no memory for %u page records", out->npages);
@@ -239,6 +251,40 @@ int nm_carve_for_each_hole(const struct nm_carve *c, nm_carve_hole_visitor *visi
 		h.section = c->pages[i].section;
 		h.reason = (enum nm_hole_reason)c->pages[i].reason;
 		rc = visit(ctx, &h);
+		if (rc != 0)
+			return rc;
+		i = j;
+	}
+	return 0;
+}
+
+static bool continues_run(const struct nm_carve_page *a, const struct nm_carve_page *b)
+{
+	return b->from_pagefile && b->pagefile_number == a->pagefile_number && b->section == a->section &&
+	       b->pagefile_offset == a->pagefile_offset + 4096u;
+}
+
+int nm_carve_for_each_pagefile_run(const struct nm_carve *c, nm_carve_pagefile_visitor *visit, void *ctx)
+{
+	unsigned i = 0;
+
+	while (i < c->npages) {
+		struct nm_carve_pagefile_run run;
+		unsigned j = i + 1;
+		int rc;
+
+		if (!c->pages[i].from_pagefile) {
+			i++;
+			continue;
+		}
+		while (j < c->npages && continues_run(&c->pages[j - 1], &c->pages[j]))
+			j++;
+		run.rva_start = i * 4096u;
+		run.rva_end = j == c->npages ? c->size : j * 4096u;
+		run.number = c->pages[i].pagefile_number;
+		run.file_offset = c->pages[i].pagefile_offset;
+		run.section = c->pages[i].section;
+		rc = visit(ctx, &run);
 		if (rc != 0)
 			return rc;
 		i = j;

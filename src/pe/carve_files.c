@@ -379,6 +379,29 @@ static void write_reason(FILE *f, enum nm_hole_reason r)
 		fputs("null", f);
 }
 
+/* Where a paged-out page's bytes are: its paging file and offset and, when
+ * paging files were given, whether the carve holds the file's bytes there
+ * (and which file) or why not. */
+static void write_pagefile(FILE *f, const struct nm_carve *c, const struct nm_carve_page *p)
+{
+	struct nm_pagefile_lookup l;
+
+	fprintf(f, ", \"pagefile\": {\"number\": %u, \"offset\": \"0x%llx\"",
+		p->pagefile_number, (unsigned long long)p->pagefile_offset);
+	if (c->pagefiles) {
+		nm_pagefiles_lookup(c->pagefiles, p->pagefile_number, p->pagefile_offset, &l);
+		fprintf(f, ", \"recovered\": %s", p->from_pagefile ? "true" : "false");
+		if (l.path) {
+			fputs(", \"file\": ", f);
+			nm_json_write_string(f, l.path);
+		}
+		if (!p->from_pagefile)
+			fprintf(f, ", \"reason\": \"%s\"",
+				nm_pagefile_outcome_name((enum nm_pagefile_outcome)p->pagefile_outcome));
+	}
+	fputc('}', f);
+}
+
 static void write_page(FILE *f, const struct nm_carve *c, unsigned i)
 {
 	const struct nm_carve_page *p = &c->pages[i];
@@ -390,9 +413,8 @@ static void write_page(FILE *f, const struct nm_carve *c, unsigned i)
 	write_reason(f, (enum nm_hole_reason)p->reason);
 	if (p->has_pa)
 		fprintf(f, ", \"pa\": \"0x%llx\"", (unsigned long long)p->pa);
-	if (p->state == NM_PAGE_PAGEFILE)
-		fprintf(f, ", \"pagefile\": {\"number\": %u, \"offset\": \"0x%llx\"}",
-			p->pagefile_number, (unsigned long long)p->pagefile_offset);
+	if (p->state == NM_PAGE_PAGEFILE || (p->in_pagefile && c->pagefiles))
+		write_pagefile(f, c, p);
 	fputs(i + 1 < c->npages ? "},\n" : "}\n", f);
 }
 
@@ -416,6 +438,24 @@ static int write_hole(void *ctx, const struct nm_carve_hole *h)
 	return 0;
 }
 
+/* Pages whose bytes came from a paging file, merged like holes. */
+static int write_pagefile_run(void *ctx, const struct nm_carve_pagefile_run *r)
+{
+	struct hole_writer *w = ctx;
+	struct nm_pagefile_lookup l;
+
+	nm_pagefiles_lookup(w->c->pagefiles, r->number, r->file_offset, &l);
+	fprintf(w->f, "%s    {\"rva_start\": \"0x%x\", \"rva_end\": \"0x%x\", \"section\": ",
+		w->first ? "" : ",\n", r->rva_start, r->rva_end);
+	write_section_name(w->f, w->c, r->section);
+	fprintf(w->f, ", \"pagefile\": %u, \"file_offset\": \"0x%llx\", \"file\": ", r->number,
+		(unsigned long long)r->file_offset);
+	nm_json_write_string(w->f, l.path);
+	fputc('}', w->f);
+	w->first = false;
+	return 0;
+}
+
 int nm_carve_write_holes_json(FILE *f, const struct nm_carve *c, const char *name)
 {
 	struct hole_writer w = { f, c, true };
@@ -432,6 +472,13 @@ int nm_carve_write_holes_json(FILE *f, const struct nm_carve *c, const char *nam
 		write_page(f, c, i);
 	fputs("  ],\n  \"holes\": [\n", f);
 	nm_carve_for_each_hole(c, write_hole, &w);
-	fputs(w.first ? "  ]\n}\n" : "\n  ]\n}\n", f);
+	fputs(w.first ? "  ]" : "\n  ]", f);
+	if (c->pagefiles) {
+		w.first = true;
+		fputs(",\n  \"from_pagefile\": [\n", f);
+		nm_carve_for_each_pagefile_run(c, write_pagefile_run, &w);
+		fputs(w.first ? "  ]" : "\n  ]", f);
+	}
+	fputs("\n}\n", f);
 	return ferror(f) ? -1 : 0;
 }

@@ -106,7 +106,7 @@ static const uint8_t *fake_page_bytes(void *ctx, const struct nm_walk *w)
 
 static inline struct nm_vmem fake_vmem(struct fake_memory *m)
 {
-	struct nm_vmem v = { m, fake_walk, fake_page_bytes, false, m->pointer_size == 8 ? 8 : 4 };
+	struct nm_vmem v = { m, fake_walk, fake_page_bytes, false, m->pointer_size == 8 ? 8 : 4, NULL };
 
 	return v;
 }

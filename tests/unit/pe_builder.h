@@ -194,7 +194,7 @@ static inline const uint8_t *tb_fake_bytes(void *ctx, const struct nm_walk *w)
 
 static inline struct nm_vmem tb_reader(struct tb_fake *f)
 {
-	struct nm_vmem r = { f, tb_fake_walk, tb_fake_bytes, true, 4 };
+	struct nm_vmem r = { f, tb_fake_walk, tb_fake_bytes, true, 4, NULL };
 
 	return r;
 }

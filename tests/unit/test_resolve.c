@@ -116,7 +116,7 @@ static struct fixture fx;
 
 static int setup(void **state)
 {
-	struct nm_vmem view = { &fx.mem, fake_walk, fake_page_bytes, false, 4 };
+	struct nm_vmem view = { &fx.mem, fake_walk, fake_page_bytes, false, 4, NULL };
 	nm_error err;
 
 	(void)state;
@@ -257,7 +257,7 @@ static void address_outside_modules_gets_region_only(void **state)
 
 static void no_module_list_and_no_pools(void **state)
 {
-	struct nm_vmem view = { &fx.mem, fake_walk, fake_page_bytes, false, 4 };
+	struct nm_vmem view = { &fx.mem, fake_walk, fake_page_bytes, false, 4, NULL };
 	struct nm_resolver bare;
 	struct nm_resolved r;
 	nm_error err;

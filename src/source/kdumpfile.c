@@ -1,4 +1,5 @@
-/* ELF cores (QEMU dump-guest-memory, virsh dump) read through libkdumpfile.
+/* ELF cores (QEMU dump-guest-memory, virsh dump) and kdump-compressed files
+ * read through libkdumpfile.
  * Its pages are copied on first request into one reserved address range of
  * max_pfn pages (MAP_NORESERVE: memory grows only with the pages touched),
  * so a page pointer stays valid until the source is closed, as callers that
@@ -290,7 +291,8 @@ int nm_kdump_open(int fd, const struct nm_elf_info *info, struct nm_source **out
 		return src ? nm_fail(err, "memory", "out of memory") : -1;
 	}
 	k->fd = fd;
-	k->loads = *info;
+	if (info)
+		k->loads = *info;	/* kdump-compressed: no segments (every page through the library) */
 	read_extents(k);
 	if (open_library(k, err) != 0 || reserve_pages(k, err) != 0) {
 		release(k);
@@ -299,7 +301,8 @@ int nm_kdump_open(int fd, const struct nm_elf_info *info, struct nm_source **out
 	}
 	src->layout = &nm_layout_kdump;
 	src->kdump = k;
-	elf_facts(info, &src->facts);
+	if (info)
+		elf_facts(info, &src->facts);
 	src->facts.max_pfn = k->max_pfn;
 	describe_runs(k, &src->facts);
 	*out = src;

@@ -209,7 +209,9 @@ struct nm_elf_info {
 };
 int nm_elf_check(const uint8_t *data, size_t len, struct nm_elf_info *info, nm_error *err);
 
-/* libkdumpfile glue (kdumpfile.c). nm_kdump_open takes FD over. */
+/* libkdumpfile glue (kdumpfile.c). nm_kdump_open takes FD over; INFO is the
+ * ELF core's headers, or NULL for a kdump-compressed file (its facts are the
+ * caller's to fill). */
 /* PATH is opened as nm_open_regular does (never a FIFO). */
 int nm_container_fd(const char *path, int fd, const uint8_t *data, size_t len, nm_error *err);
 int nm_kdump_open(int fd, const struct nm_elf_info *info, struct nm_source **out, nm_error *err);

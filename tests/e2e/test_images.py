@@ -122,6 +122,51 @@ class ImagesEqualTheirDumps(unittest.TestCase):
                 self.assertEqual(x.get("state"), "not_in_dump", (f, x, y))
 
 
+class KdumpFiles(unittest.TestCase):
+    """kdump-compressed files (fixtures/containers.py writes one per wrapped
+    dump, zlib pages) are read through libkdumpfile; ImagesEqualTheirDumps
+    compares their pte/pools/modules/carve with the dump's. Damaged ones are
+    exit 2 with one line naming the file and the field."""
+
+    def test_kdump_images_exist_and_say_so(self):
+        names = [n for n in images() if n.endswith(".kdump")]
+        if not names:
+            self.skipTest("no kdump fixture generated")
+        for name in names:
+            with self.subTest(image=name):
+                d = ntmem_json("info", fixture(name))["dump"]
+                self.assertEqual((d["format"], d["format_basis"], d["dtb_source"]), ("kdump", "content", "scan"))
+                self.assertEqual(d["dtb"], manifest(manifest(name)["original"])["dump"]["dtb"])
+
+    def test_damaged_files_name_the_field(self):
+        bad = sorted(glob.glob(os.path.join(FIXTURES, "containers", "bad", "*.kdump")))
+        if len(bad) < 2:
+            self.skipTest("no damaged kdump fixtures generated")
+        for path in bad:
+            with open(path + ".json") as f:
+                what = json.load(f)["expect_error"]["what"]
+            for cmd in (["info"], ["pte", "0x80000000"], ["modules"]):
+                with self.subTest(file=os.path.basename(path), cmd=cmd[0]):
+                    rc, out, err = run_ntmem(cmd[0], path, *cmd[1:])
+                    self.assertEqual(rc, 2, err)
+                    lines = err.strip().splitlines()
+                    self.assertEqual(len(lines), 1, err)
+                    self.assertTrue(lines[0].startswith("ntmem: %s: " % path), err)
+                    self.assertIn(what, lines[0].split(": ")[2], err)
+
+    def test_flattened_stream_is_refused_saying_what_to_do(self):
+        tmp = tempfile.mkdtemp(prefix="ntmem-kdump-")
+        try:
+            path = os.path.join(tmp, "stream.kdump")
+            with open(path, "wb") as f:
+                f.write(b"makedumpfile".ljust(16, b"\0") + bytes(4080))
+            rc, _, err = run_ntmem("info", path)
+            self.assertEqual(rc, 2, err)
+            self.assertIn("makedumpfile -R", err)
+        finally:
+            shutil.rmtree(tmp)
+
+
 class MemoryFacts(unittest.TestCase):
     """Build, processors and bugcheck of a headerless image come from kernel
     memory (docs/memory-facts.md); the generated kernels never bugchecked in

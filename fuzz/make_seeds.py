@@ -11,6 +11,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "fixtures"))
 import corrupt as c  # noqa: E402
+import containers  # noqa: E402
 
 
 def raw_memory(sysm):
@@ -125,6 +126,9 @@ def seeds():
     out["fuzz_cli"].append(c.build_kernel_dump(spread["pae"]))
     out["fuzz_source"].append(c.build_full(spread["nonpae"], compact=True)[:0x1000])
     out["fuzz_source"] += x64_seeds()
+    # A kdump-compressed file of a small system (fixtures/containers.py's writer).
+    mem = raw_memory(spread["nonpae"])
+    out["fuzz_source"].append(containers.kdump_bytes(mem, [(0, len(mem) // 4096, 0)], 1))
     for name, sysm in systems().items():
         pae = 1 if sysm.pae else 0
         mem = raw_memory(sysm)

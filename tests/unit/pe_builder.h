@@ -202,7 +202,7 @@ static inline struct nm_vmem tb_reader(struct tb_fake *f)
 /* The same fake as a 64-bit kernel's memory (pointer size 8). */
 static inline struct nm_vmem tb_reader64(struct tb_fake *f)
 {
-	struct nm_vmem r = { f, tb_fake_walk, tb_fake_bytes, true, 8 };
+	struct nm_vmem r = { f, tb_fake_walk, tb_fake_bytes, true, 8, NULL };
 
 	return r;
 }

@@ -52,16 +52,18 @@ const char *nm_kernel_var_name(enum nm_kernel_var v);
 
 struct nm_kernel_variable {
 	bool present;			/* the KDBG names it (slot filled, inside the block) */
-	uint32_t address;		/* VA of the variable (from KDBG) */
+	uint64_t address;		/* VA of the variable (from KDBG) */
 	bool readable;
-	uint32_t value;
+	uint64_t value;			/* as wide as the variable: 4 bytes on x86, the
+					   symbol's own width on x64 (docs/address-space.md) */
 	enum nm_page_state state;	/* why it could not be read */
 };
 
 /* How a region's boundaries are known. */
 enum nm_region_bound {
 	NM_BOUND_EXACT,		/* where the kernel put it */
-	NM_BOUND_LIMIT,		/* only where it may lie (Vista+ without MiSystemVaType) */
+	NM_BOUND_LIMIT,		/* only where it may lie (Vista+ x86 without MiSystemVaType,
+				   x64 layouts whose regions are placed at boot) */
 };
 
 struct nm_region {
@@ -97,7 +99,9 @@ struct nm_va_map {
 	struct nm_region limits[NM_MAX_REGIONS];
 	/* Vista and later: the kernel's own map of system space, when found;
 	 * the regions then come from it. */
-	uint32_t build;			/* names the MiSystemVaType values */
+	uint32_t build;			/* names the MiSystemVaType values; picks the x64 layout */
+	bool x64;			/* 64-bit kernel: regions from the x64 rules */
+	char x64_layout_note[200];	/* x64: which layout the regions follow, and why */
 	struct nm_system_va_map va_types;
 	struct nm_initial_pool_check initial_check;
 	char split_note[160];		/* NT 5.x: why the pool split could not be placed, or "" */
@@ -117,12 +121,18 @@ int nm_va_map_read(struct nm_kernel *k, const struct nm_module_list *modules,
 void nm_va_map_derive(struct nm_va_map *m, const struct nm_vmem *mem,
 		      const struct nm_self_map *self_map);
 
+/* x64: regions from the layout the build defines (Vista/7: fixed windows
+ * plus the variables; later builds: the variables as limits) and the
+ * self-map the translator found. Called by nm_va_map_derive for x64 maps
+ * (src/nt/va_map_x64.c). */
+void nm_va_map_derive_x64(struct nm_va_map *m, const struct nm_self_map *self_map);
+
 /* Stores VALUE as variable V, read from ADDRESS (for tests and fuzzers that
  * build a map by hand). */
-void nm_va_map_set(struct nm_va_map *m, enum nm_kernel_var v, uint32_t address, uint32_t value);
+void nm_va_map_set(struct nm_va_map *m, enum nm_kernel_var v, uint64_t address, uint64_t value);
 
 /* The value of variable V in M; false when absent or unreadable. */
-bool nm_va_map_value(const struct nm_va_map *m, enum nm_kernel_var v, uint32_t *value);
+bool nm_va_map_value(const struct nm_va_map *m, enum nm_kernel_var v, uint64_t *value);
 
 /* The region that holds VA, or NULL. Regions known only as limits are not
  * answers: a limit says where memory may be, not what is there. */

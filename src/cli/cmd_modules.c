@@ -7,7 +7,7 @@
 #include "parts.h"
 #include "modules_triage.h"
 
-static const char *region_of(const struct nm_va_map *m, uint32_t base)
+static const char *region_of(const struct nm_va_map *m, uint64_t base)
 {
 	const struct nm_region *r = nm_va_map_find(m, base);
 
@@ -70,7 +70,10 @@ static void print_field(const char *s, int width)
 void modules_print_text(const struct nm_kernel *k, const struct nm_module_list *l,
 			const struct nm_va_map *m)
 {
-	printf("%-8s %-8s %-8s %-24s %-20s %s\n", "start", "end", "size", "region", "module", "path");
+	/* 8 hex digits for an x86 kernel (text unchanged), 16 for x64 */
+	int w = k->mode && k->mode->va_bits > 32 ? 16 : 8;
+
+	printf("%-*s %-*s %-8s %-24s %-20s %s\n", w, "start", w, "end", "size", "region", "module", "path");
 	for (unsigned i = 0; i < l->count; i++) {
 		const struct nm_module *mod = &l->items[i];
 		char name[64];
@@ -79,8 +82,8 @@ void modules_print_text(const struct nm_kernel *k, const struct nm_module_list *
 			snprintf(name, sizeof(name), "%s", mod->name);
 		else
 			snprintf(name, sizeof(name), "<%s>", nm_page_state_name(mod->name_state));
-		printf("%08llx %08llx %08x %-24s ", (unsigned long long)mod->base, (unsigned long long)mod->base + mod->size,
-		       mod->size, region_of(m, mod->base));
+		printf("%0*llx %0*llx %08x %-24s ", w, (unsigned long long)mod->base,
+		       w, (unsigned long long)mod->base + mod->size, mod->size, region_of(m, mod->base));
 		print_field(name, 20);
 		putchar(' ');
 		print_field(mod->path ? mod->path : "<unreadable>", 0);

@@ -7,6 +7,13 @@
 #include "cli.h"
 #include "parts.h"
 
+/* Addresses print at the kernel's width: 8 hex digits on x86 (unchanged
+ * text), 16 on x64. */
+static int hex_width(const struct nm_va_map *m)
+{
+	return m->x64 ? 16 : 8;
+}
+
 static json_t *variables_json(const struct nm_va_map *m, json_t **states, json_t **addresses)
 {
 	json_t *vars = json_object();
@@ -102,6 +109,8 @@ void pools_add_json(json_t *doc, const struct nm_kernel *k, const struct nm_va_m
 	json_object_set_new(doc, "gaps", gaps);
 	json_object_set_new(doc, "overlaps", overlaps_json(m));
 	json_object_set_new(doc, "dynamic_va", json_boolean(m->dynamic_va));
+	if (m->x64)
+		json_object_set_new(doc, "x64_layout", json_string(m->x64_layout_note));
 	if (m->dynamic_va) {
 		json_object_set_new(doc, "limits", regions_json(m->limits, m->nlimits));
 		json_object_set_new(doc, "system_va_type", system_va_type_json(&m->va_types));
@@ -129,9 +138,16 @@ void pools_add_json(json_t *doc, const struct nm_kernel *k, const struct nm_va_m
 								  "why", k->kdbg_error.why));
 }
 
-static void print_size(uint64_t bytes)
+/* x64 regions run to terabytes: GiB and TiB there (x86 text unchanged). */
+static void print_size(uint64_t bytes, bool x64)
 {
-	if (bytes >= 0x100000 && bytes % 0x100000 == 0)
+	if (x64 && bytes >= (UINT64_C(1) << 40) && bytes % (UINT64_C(1) << 40) == 0)
+		printf("%7llu TiB", (unsigned long long)(bytes >> 40));
+	else if (x64 && bytes >= (UINT64_C(1) << 30) && bytes % (UINT64_C(1) << 30) == 0)
+		printf("%7llu GiB", (unsigned long long)(bytes >> 30));
+	else if (x64 && bytes >= (UINT64_C(1) << 30))
+		printf("%7.2f GiB", (double)bytes / (UINT64_C(1) << 30));
+	else if (bytes >= 0x100000 && bytes % 0x100000 == 0)
 		printf("%7llu MiB", (unsigned long long)(bytes >> 20));
 	else if (bytes >= 0x100000)
 		printf("%7.2f MiB", (double)bytes / 0x100000);
@@ -141,9 +157,10 @@ static void print_size(uint64_t bytes)
 
 static void gap_text(void *ctx, uint64_t start, uint64_t end)
 {
-	(void)ctx;
-	printf("  %08llx %08llx ", (unsigned long long)start, (unsigned long long)end);
-	print_size(end - start);
+	int w = hex_width((const struct nm_va_map *)ctx);
+
+	printf("  %0*llx %0*llx ", w, (unsigned long long)start, w, (unsigned long long)end);
+	print_size(end - start, w > 8);
 	printf("  (gap)\n");
 }
 
@@ -154,16 +171,18 @@ static void print_map(const struct nm_va_map *m)
 
 	bool first = true;
 
-	printf("  %-8s %-8s %11s  %-24s %s\n", "start", "end", "size", "region", "source");
+	int w = hex_width(m);
+
+	printf("  %-*s %-*s %11s  %-24s %s\n", w, "start", w, "end", "size", "region", "source");
 	for (unsigned i = 0; i < m->nregions; i++) {
 		const struct nm_region *r = &m->regions[i];
 
 		if (r->bound == NM_BOUND_LIMIT)
 			continue;	/* listed under "Limits" */
 		if (!first && r->start > reach)
-			gap_text(NULL, reach, r->start);
-		printf("  %08llx %08llx ", (unsigned long long)r->start, (unsigned long long)r->end);
-		print_size(r->end - r->start);
+			gap_text((void *)m, reach, r->start);
+		printf("  %0*llx %0*llx ", w, (unsigned long long)r->start, w, (unsigned long long)r->end);
+		print_size(r->end - r->start, m->x64);
 		printf("  %-24s %s\n", r->name, r->source);
 		if (r->end > reach)
 			reach = r->end;
@@ -227,10 +246,11 @@ static void print_variables(const struct nm_va_map *m)
 		if (!v->present)
 			continue;
 		if (v->readable)
-			printf("  %-30s @%08x = %08x\n", nm_kernel_var_name(i), v->address, v->value);
+			printf("  %-30s @%0*llx = %0*llx\n", nm_kernel_var_name(i), hex_width(m),
+			       (unsigned long long)v->address, hex_width(m), (unsigned long long)v->value);
 		else
-			printf("  %-30s @%08x   unreadable (%s)\n", nm_kernel_var_name(i), v->address,
-			       nm_page_state_name(v->state));
+			printf("  %-30s @%0*llx   unreadable (%s)\n", nm_kernel_var_name(i), hex_width(m),
+			       (unsigned long long)v->address, nm_page_state_name(v->state));
 	}
 }
 
@@ -242,7 +262,9 @@ void pools_print_text(const struct nm_kernel *k, const struct nm_va_map *m)
 		printf("  no KDBG: %s: %s\n", k->kdbg_error.what, k->kdbg_error.why);
 		return;
 	}
-	if (m->dynamic_va && m->va_types.found)
+	if (m->x64)
+		printf("  (%s)\n", m->x64_layout_note);
+	else if (m->dynamic_va && m->va_types.found)
 		printf("  (the kernel's own map: MiSystemVaType at %08x, %u entries of %u MiB)\n",
 		       m->va_types.address, m->va_types.entries, 1u << (m->va_types.shift - 20));
 	else if (m->dynamic_va)
@@ -253,16 +275,18 @@ void pools_print_text(const struct nm_kernel *k, const struct nm_va_map *m)
 		printf("  ... and %u more regions not shown (at most %u are kept)\n", m->regions_dropped,
 		       NM_MAX_REGIONS);
 	if (m->dynamic_va && m->nlimits) {
-		printf("\nLimits (this version places pool and system PTEs on demand; these are bounds,\n"
-		       "not a map):\n");
+		printf("\nLimits (this version places pool and system PTEs %s; these are bounds,\n"
+		       "not a map):\n", m->x64 ? "at boot" : "on demand");
 		for (unsigned i = 0; i < m->nlimits; i++)
-			printf("  %08llx %08llx  %-24s %s\n", (unsigned long long)m->limits[i].start,
-			       (unsigned long long)m->limits[i].end, m->limits[i].name, m->limits[i].source);
+			printf("  %0*llx %0*llx  %-24s %s\n", hex_width(m), (unsigned long long)m->limits[i].start,
+			       hex_width(m), (unsigned long long)m->limits[i].end, m->limits[i].name,
+			       m->limits[i].source);
 	}
 	for (unsigned i = 0; i < m->noverlaps; i++)
-		printf("  OVERLAP %s / %s: %08llx-%08llx\n", m->overlaps[i].a, m->overlaps[i].b,
-		       (unsigned long long)m->overlaps[i].start, (unsigned long long)m->overlaps[i].end);
-	if (!m->dynamic_va)
+		printf("  OVERLAP %s / %s: %0*llx-%0*llx\n", m->overlaps[i].a, m->overlaps[i].b,
+		       hex_width(m), (unsigned long long)m->overlaps[i].start,
+		       hex_width(m), (unsigned long long)m->overlaps[i].end);
+	if (!m->dynamic_va && !m->x64)
 		print_reading_notes(m);
 	print_variables(m);
 }
@@ -271,8 +295,9 @@ int pools_warn_and_status(const struct cli *c, const struct nm_kernel *k, const 
 {
 	for (unsigned i = 0; i < NM_VAR_COUNT; i++)
 		if (m->variables[i].present && !m->variables[i].readable)
-			cli_warn(c, "%s at 0x%08x is unreadable (%s)", nm_kernel_var_name(i),
-				 m->variables[i].address, nm_page_state_name(m->variables[i].state));
+			cli_warn(c, "%s at 0x%0*llx is unreadable (%s)", nm_kernel_var_name(i), hex_width(m),
+				 (unsigned long long)m->variables[i].address,
+				 nm_page_state_name(m->variables[i].state));
 	return !k->has_kdbg || m->incomplete ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 }
 
@@ -286,17 +311,6 @@ int cmd_pools(const struct cli *c)
 
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	if (k.mode->va_bits > 32) {
-		nm_error e;
-
-		nm_fail(&e, "pools", "the x64 kernel address-space map is not derived yet (x86 only)");
-		rc = cli_fail_input(c, &e);
-		nm_modules_free(&modules);
-		nm_kernel_close(&k);
-		nm_source_close(src);
-		free(m);
-		return rc;
-	}
 	if (c->json) {
 		json_t *doc = cli_json_document(c);
 

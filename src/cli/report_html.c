@@ -492,6 +492,14 @@ static void axis_bounds(struct picture *pic)
 
 	pic->lo = 0x80000000u;
 	pic->hi = 0x100000000ull;
+	/* x64: system space is the top of 2^64; the axis spans the regions */
+	if (pm && pm->x64 && pm->nregions) {
+		pic->lo = UINT64_MAX;
+		pic->hi = 0;
+		for (unsigned i = 0; i < pm->nregions; i++)
+			if (pm->regions[i].end > pic->hi)
+				pic->hi = pm->regions[i].end;
+	}
 	for (unsigned i = 0; pm && i < pm->nregions; i++)
 		if (pm->regions[i].start < pic->lo)
 			pic->lo = pm->regions[i].start & ~0xFFFFFull;

@@ -6,8 +6,9 @@
 #include <ntmem/pfn.h>
 #include <ntmem/va_map.h>
 
+#include "va_map_build.h"
 
-bool nm_va_map_value(const struct nm_va_map *m, enum nm_kernel_var v, uint32_t *value)
+bool nm_va_map_value(const struct nm_va_map *m, enum nm_kernel_var v, uint64_t *value)
 {
 	if ((unsigned)v >= NM_VAR_COUNT || !m->variables[v].present || !m->variables[v].readable)
 		return false;
@@ -15,7 +16,7 @@ bool nm_va_map_value(const struct nm_va_map *m, enum nm_kernel_var v, uint32_t *
 	return true;
 }
 
-void nm_va_map_set(struct nm_va_map *m, enum nm_kernel_var v, uint32_t address, uint32_t value)
+void nm_va_map_set(struct nm_va_map *m, enum nm_kernel_var v, uint64_t address, uint64_t value)
 {
 	if ((unsigned)v >= NM_VAR_COUNT)
 		return;
@@ -24,7 +25,18 @@ void nm_va_map_set(struct nm_va_map *m, enum nm_kernel_var v, uint32_t address, 
 						       .state = NM_PAGE_VALID };
 }
 
-static void add_to(struct nm_region *list, unsigned *n, const char *name, uint64_t start,
+/* The x86 rules read 32-bit variables: a value is used only when it fits. */
+static bool value32(const struct nm_va_map *m, enum nm_kernel_var v, uint32_t *value)
+{
+	uint64_t wide;
+
+	if (!nm_va_map_value(m, v, &wide) || wide > UINT32_MAX)
+		return false;
+	*value = (uint32_t)wide;
+	return true;
+}
+
+void va_map_add_to(struct nm_region *list, unsigned *n, const char *name, uint64_t start,
 		   uint64_t end, const char *source)
 {
 	if (end <= start || *n >= NM_MAX_REGIONS)
@@ -37,15 +49,18 @@ static void add_to(struct nm_region *list, unsigned *n, const char *name, uint64
 	(*n)++;
 }
 
-static void add_region(struct nm_va_map *m, const char *name, uint64_t start, uint64_t end,
+void va_map_add_region(struct nm_va_map *m, const char *name, uint64_t start, uint64_t end,
 		       const char *source)
 {
 	if (end > start && m->nregions >= NM_MAX_REGIONS) {
 		m->regions_dropped++;
 		return;
 	}
-	add_to(m->regions, &m->nregions, name, start, end, source);
+	va_map_add_to(m->regions, &m->nregions, name, start, end, source);
 }
+
+#define add_region va_map_add_region
+#define add_to va_map_add_to
 
 /* End of the page tables and hyperspace, which every 32-bit kernel keeps
  * at fixed addresses from the self-map up. */
@@ -105,13 +120,13 @@ static uint32_t expansion_start(const struct nm_va_map *m, const struct nm_self_
 {
 	uint32_t first, np_start, np_end, va;
 
-	if (!nm_va_map_value(m, NM_VAR_MM_SYSTEM_PTES_START_EXPANSION, &first)) {
+	if (!value32(m, NM_VAR_MM_SYSTEM_PTES_START_EXPANSION, &first)) {
 		*why = m->variables[NM_VAR_MM_SYSTEM_PTES_START_EXPANSION].present
 		       ? "MmSystemPtesStart[1] is unreadable" : "no MmSystemPtesStart in the KDBG";
 		return 0;
 	}
-	if (!nm_va_map_value(m, NM_VAR_MM_NONPAGED_POOL_START, &np_start) ||
-	    !nm_va_map_value(m, NM_VAR_MM_NONPAGED_POOL_END, &np_end)) {
+	if (!value32(m, NM_VAR_MM_NONPAGED_POOL_START, &np_start) ||
+	    !value32(m, NM_VAR_MM_NONPAGED_POOL_END, &np_end)) {
 		*why = "MmNonPagedPoolStart or MmNonPagedPoolEnd is unreadable";
 		return 0;
 	}
@@ -141,11 +156,11 @@ static void add_nonpaged(struct nm_va_map *m, const struct nm_vmem *mem, uint32_
 
 	if (!exp)
 		return;
-	nm_va_map_value(m, NM_VAR_MM_NONPAGED_POOL_START, &start);
-	nm_va_map_value(m, NM_VAR_MM_NONPAGED_POOL_END, &end);
+	value32(m, NM_VAR_MM_NONPAGED_POOL_START, &start);
+	value32(m, NM_VAR_MM_NONPAGED_POOL_END, &end);
 	add_region(m, "nonpaged_pool_expansion", exp, end,
 		   "VA of PTE MmSystemPtesStart[1] - 1 guard page .. MmNonPagedPoolEnd");
-	if (!nm_va_map_value(m, NM_VAR_MM_MAXIMUM_NONPAGED_POOL_IN_BYTES, &max)) {
+	if (!value32(m, NM_VAR_MM_MAXIMUM_NONPAGED_POOL_IN_BYTES, &max)) {
 		snprintf(m->split_note, sizeof(m->split_note),
 			 "MmMaximumNonPagedPoolInBytes is unreadable: the initial pool's size is unknown");
 		return;
@@ -172,7 +187,7 @@ static void add_pair(struct nm_va_map *m, struct nm_region *list, unsigned *n, c
 	uint32_t start, end;
 
 	(void)m;
-	if (!nm_va_map_value(m, start_var, &start) || !nm_va_map_value(m, end_var, &end))
+	if (!value32(m, start_var, &start) || !value32(m, end_var, &end))
 		return;
 	add_to(list, n, name, start, (uint64_t)end + (inclusive ? 1 : 0), source);
 }
@@ -187,8 +202,8 @@ static void add_system_ptes_nt5(struct nm_va_map *m, const struct nm_self_map *s
 	uint32_t first, last;
 	uint64_t start, end;
 
-	if (!nm_va_map_value(m, NM_VAR_MM_SYSTEM_PTES_START, &first) ||
-	    !nm_va_map_value(m, NM_VAR_MM_SYSTEM_PTES_END, &last) || last < first)
+	if (!value32(m, NM_VAR_MM_SYSTEM_PTES_START, &first) ||
+	    !value32(m, NM_VAR_MM_SYSTEM_PTES_END, &last) || last < first)
 		return;
 	start = nm_self_map_va_of_pte(sm, first);
 	end = nm_self_map_va_of_pte(sm, last) + 0x1000;
@@ -207,8 +222,8 @@ static void add_system_ptes(struct nm_va_map *m, struct nm_region *list, unsigne
 {
 	uint32_t first, last;
 
-	if (!nm_va_map_value(m, NM_VAR_MM_SYSTEM_PTES_START, &first) ||
-	    !nm_va_map_value(m, NM_VAR_MM_SYSTEM_PTES_END, &last) || last < first)
+	if (!value32(m, NM_VAR_MM_SYSTEM_PTES_START, &first) ||
+	    !value32(m, NM_VAR_MM_SYSTEM_PTES_END, &last) || last < first)
 		return;
 	add_to(list, n, "system_ptes", nm_self_map_va_of_pte(sm, first),
 	       nm_self_map_va_of_pte(sm, last) + 0x1000, source);
@@ -218,7 +233,7 @@ static void add_session(struct nm_va_map *m)
 {
 	uint32_t base, size;
 
-	if (nm_va_map_value(m, NM_VAR_MM_SESSION_BASE, &base) && nm_va_map_value(m, NM_VAR_MM_SESSION_SIZE, &size))
+	if (value32(m, NM_VAR_MM_SESSION_BASE, &base) && value32(m, NM_VAR_MM_SESSION_SIZE, &size))
 		add_region(m, "session_space", base, (uint64_t)base + size,
 			   "MmSessionBase + MmSessionSize");
 }
@@ -229,8 +244,8 @@ static void add_boot_images(struct nm_va_map *m)
 {
 	uint32_t start, np;
 
-	if (nm_va_map_value(m, NM_VAR_MM_SYSTEM_RANGE_START, &start) &&
-	    nm_va_map_value(m, NM_VAR_MM_NONPAGED_POOL_START, &np) && np > start)
+	if (value32(m, NM_VAR_MM_SYSTEM_RANGE_START, &start) &&
+	    value32(m, NM_VAR_MM_NONPAGED_POOL_START, &np) && np > start)
 		add_region(m, "boot_images", start, np, "MmSystemRangeStart..MmNonPagedPoolStart");
 }
 
@@ -268,7 +283,7 @@ static void add_system_va_runs(struct nm_va_map *m, const struct nm_self_map *sm
 /* Vista and later without MiSystemVaType: a script that looks up
  * paged_pool in `regions` still finds it, marked as a limit (contract:
  * pools, "bound": "limit"). */
-static void add_limits_as_regions(struct nm_va_map *m)
+void va_map_limits_as_regions(struct nm_va_map *m)
 {
 	for (unsigned i = 0; i < m->nlimits; i++) {
 		unsigned before = m->nregions;
@@ -307,6 +322,13 @@ static void find_overlaps(struct nm_va_map *m)
 		}
 }
 
+void va_map_finish(struct nm_va_map *m)
+{
+	sort_regions(m->regions, m->nregions);
+	sort_regions(m->limits, m->nlimits);
+	find_overlaps(m);
+}
+
 void nm_va_map_derive(struct nm_va_map *m, const struct nm_vmem *mem,
 		      const struct nm_self_map *sm)
 {
@@ -314,6 +336,10 @@ void nm_va_map_derive(struct nm_va_map *m, const struct nm_vmem *mem,
 	m->regions_dropped = 0;
 	m->split_note[0] = '\0';
 	memset(&m->initial_check, 0, sizeof(m->initial_check));
+	if (sm->mode->va_bits > 32) {
+		nm_va_map_derive_x64(m, sm);
+		return;
+	}
 	add_fixed(m, sm);
 	if (m->dynamic_va && m->va_types.found)
 		add_system_va_runs(m, sm);
@@ -330,7 +356,7 @@ void nm_va_map_derive(struct nm_va_map *m, const struct nm_vmem *mem,
 				"limit: VAs of PTEs MmSystemPtesStart[0]..MmSystemPtesEnd[0] (inclusive)");
 		sort_regions(m->limits, m->nlimits);
 		if (!m->va_types.found)
-			add_limits_as_regions(m);
+			va_map_limits_as_regions(m);
 	} else {
 		const char *why = "";
 		uint32_t exp = expansion_start(m, sm, &why);
@@ -345,8 +371,7 @@ void nm_va_map_derive(struct nm_va_map *m, const struct nm_vmem *mem,
 			 NM_VAR_MM_SYSTEM_CACHE_END, true, "MmSystemCacheStart..MmSystemCacheEnd (inclusive, +1)");
 		add_system_ptes_nt5(m, sm, exp);
 	}
-	sort_regions(m->regions, m->nregions);
-	find_overlaps(m);
+	va_map_finish(m);
 }
 
 const struct nm_region *nm_va_map_find(const struct nm_va_map *m, uint64_t va)

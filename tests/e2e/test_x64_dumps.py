@@ -240,11 +240,42 @@ class X64Walks(unittest.TestCase):
             self.assertEqual(rc, 0, err)
             got = json.loads(out)
             self.assertTrue(got["dynamic_va"])
-            for k, v in want.items():
-                if k in got["variables"]:
-                    self.assertEqual(got["variables"][k], v, k)
+            # every variable the generator wrote, at its width (PFN_COUNT is 4 bytes)
+            self.assertEqual(got["variables"], want)
         check_each_fixture(self, X64_DUMPS, check, "x64")
 
+    def test_pools_regions(self):
+        """The map the build defines: Windows 7's fixed windows and variable-placed
+        regions exactly; Windows 10's variables as limits; never a boundary
+        from the last mapped page (the PFN database is mapped only in part)."""
+        def check(name):
+            want = manifest(name)["pools"]
+            rc, out, err = run_ntmem("--json", "pools", fixture(name))
+            skip_if_not_built_yet(rc, err, "pools")
+            self.assertEqual(rc, 0, err)
+            got = json.loads(out)
+            key = lambda r: (r["name"], r["start"], r["end"], r.get("bound"))
+            self.assertEqual([key(r) for r in got["regions"]], [key(r) for r in want["regions"]])
+            self.assertEqual([key(r) for r in got["limits"]], [key(r) for r in want["limits"]])
+            self.assertEqual(got["overlaps"], want["overlaps"])
+            pfn = [r for r in got["regions"] if r["name"] == "pfn_database"][0]
+            self.assertGreater(int(pfn["end"], 16), int(want["pfn_database_last_mapped_page"], 16) + 0x1000)
+            self.assertEqual(got["system_va_type"]["found"], False)
+            self.assertIn("x64", got["x64_layout"] + got["system_va_type"]["why"])
+        check_each_fixture(self, X64_DUMPS, check, "x64")
+
+    def test_pools_text_has_64bit_columns(self):
+        name = "win7-x64-full.dmp"
+        rc, out, err = run_ntmem("pools", fixture(name))
+        skip_if_not_built_yet(rc, err, "pools")
+        self.assertEqual(rc, 0, err)
+        text = out.decode()
+        for r in manifest(name)["pools"]["regions"]:
+            self.assertIn("%016x %016x" % (int(r["start"], 16), int(r["end"], 16)), text)
+        self.assertIn("Vista/7 x64 fixed layout", text)
+        rc, out, err = run_ntmem("pools", fixture("win10-x64-full.dmp"))
+        self.assertEqual(rc, 0, err)
+        self.assertIn("Limits", out.decode())
 
 PAGE_KEYS = ("rva", "state", "section", "reason")
 HOLE_KEYS = ("rva_start", "rva_end", "state", "section", "reason")

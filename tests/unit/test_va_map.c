@@ -158,7 +158,7 @@ static void unreadable_variable_drops_only_its_regions(void **state)
 	struct nm_va_map *m = calloc(1, sizeof(*m));
 	struct fake_memory *mem = calloc(1, sizeof(*mem));
 	struct nm_vmem v = fake_vmem(mem);
-	uint32_t value;
+	uint64_t value;
 
 	(void)state;
 	seed(m, mem);
@@ -271,6 +271,79 @@ static void overlapping_kernel_values_are_reported(void **state)
 	free(mem);
 }
 
+static void set64(struct nm_va_map *m, enum nm_kernel_var v, uint64_t value)
+{
+	nm_va_map_set(m, v, UINT64_C(0xFFFFF80002604000) + 16 * (uint64_t)v, value);
+}
+
+/* Windows 7 x64: fixed windows plus the variables; system PTEs from the
+ * self-map addresses of their first and last PTE; the PFN database as long
+ * as its array, not as far as it is mapped (nothing is mapped here). */
+static void win7_x64_fixed_layout(void **state)
+{
+	struct nm_va_map *m = calloc(1, sizeof(*m));
+	struct fake_memory *mem = calloc(1, sizeof(*mem));
+	struct nm_vmem v = fake_vmem(mem);
+	struct nm_self_map sm = nm_self_map_x64(0x1ED);
+
+	(void)state;
+	m->x64 = m->dynamic_va = true;
+	m->build = 7601;
+	set64(m, NM_VAR_MM_PFN_DATABASE, UINT64_C(0xFFFFFA8000000000));
+	set64(m, NM_VAR_MM_HIGHEST_PHYSICAL_PAGE, 0xFFFF);		/* 0x10000 * 0x30 = 3 MiB */
+	set64(m, NM_VAR_MM_NONPAGED_POOL_START, UINT64_C(0xFFFFFA8000300000));
+	set64(m, NM_VAR_MM_NONPAGED_POOL_END, UINT64_C(0xFFFFFA8040300000));
+	set64(m, NM_VAR_MM_PAGED_POOL_START, UINT64_C(0xFFFFF8A000000000));
+	set64(m, NM_VAR_MM_PAGED_POOL_END, UINT64_C(0xFFFFF8A0FFFFFFFF));
+	/* PTE of VA: 0xFFFFF68000000000 + ((VA >> 12) & 0xFFFFFFFFF) * 8 */
+	set64(m, NM_VAR_MM_SYSTEM_PTES_START, UINT64_C(0xFFFFF6FC40000000));	/* 0xFFFFF88000000000 */
+	set64(m, NM_VAR_MM_SYSTEM_PTES_END, UINT64_C(0xFFFFF6FC40007FF8));	/* 0xFFFFF88000FFF000 */
+	nm_va_map_derive(m, &v, &sm);
+	assert_int_equal(region(m, "page_tables")->start, UINT64_C(0xFFFFF68000000000));
+	assert_int_equal(region(m, "page_tables")->end, UINT64_C(0xFFFFF70000000000));
+	assert_int_equal(region(m, "system_ptes")->start, UINT64_C(0xFFFFF88000000000));
+	assert_int_equal(region(m, "system_ptes")->end, UINT64_C(0xFFFFF88001000000));
+	assert_int_equal(region(m, "paged_pool")->end, UINT64_C(0xFFFFF8A100000000));
+	assert_int_equal(region(m, "pfn_database")->end, UINT64_C(0xFFFFFA8000300000));
+	assert_int_equal(region(m, "nonpaged_pool")->start, UINT64_C(0xFFFFFA8000300000));
+	/* no MmSessionBase/Size: the fixed 512 GiB window, said so */
+	assert_int_equal(region(m, "session_space")->start, UINT64_C(0xFFFFF90000000000));
+	assert_non_null(strstr(region(m, "session_space")->source, "fixed"));
+	assert_non_null(region(m, "dynamic_kernel_va"));
+	assert_int_equal(m->noverlaps, 0);
+	assert_int_equal(m->nlimits, 0);
+	assert_ptr_equal(nm_va_map_find(m, UINT64_C(0xFFFFF88000123000)), region(m, "system_ptes"));
+	free(m);
+	free(mem);
+}
+
+/* Windows 10 x64: the variables are limits (regions never answer a lookup
+ * from them); the page tables follow the random self-map index. */
+static void win10_x64_limits(void **state)
+{
+	struct nm_va_map *m = calloc(1, sizeof(*m));
+	struct fake_memory *mem = calloc(1, sizeof(*mem));
+	struct nm_vmem v = fake_vmem(mem);
+	struct nm_self_map sm = nm_self_map_x64(0x133);
+
+	(void)state;
+	m->x64 = m->dynamic_va = true;
+	m->build = 19041;
+	set64(m, NM_VAR_MM_PAGED_POOL_START, UINT64_C(0xFFFFC10000000000));
+	set64(m, NM_VAR_MM_PAGED_POOL_END, UINT64_C(0xFFFFC11FFFFFFFFF));
+	set64(m, NM_VAR_MM_NONPAGED_POOL_START, UINT64_C(0xFFFFB08000000000));
+	set64(m, NM_VAR_MM_NONPAGED_POOL_END, UINT64_C(0xFFFFB0C000000000));
+	nm_va_map_derive(m, &v, &sm);
+	assert_int_equal(region(m, "page_tables")->start, UINT64_C(0xFFFF998000000000));
+	assert_int_equal(region(m, "paged_pool")->bound, NM_BOUND_LIMIT);
+	assert_int_equal(region(m, "paged_pool")->end, UINT64_C(0xFFFFC12000000000));
+	assert_int_equal(m->nlimits, 2);
+	assert_null(nm_va_map_find(m, UINT64_C(0xFFFFC10000001000)));
+	assert_null(region(m, "hyperspace"));
+	free(m);
+	free(mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +355,8 @@ int main(void)
 		cmocka_unit_test(missing_or_bad_record_leaves_the_pool_unsplit),
 		cmocka_unit_test(pae_split_and_two_guards),
 		cmocka_unit_test(overlapping_kernel_values_are_reported),
+		cmocka_unit_test(win7_x64_fixed_layout),
+		cmocka_unit_test(win10_x64_limits),
 	};
 	return cmocka_run_group_tests_name("pools", tests, NULL, NULL);
 }

@@ -21,6 +21,11 @@ json_t *bugcheck_labels_json(const struct nm_dump_facts *f)
 			 "cause", string_or_null(b.cause), "params", params);
 }
 
+int bugcheck_param_width(const struct nm_dump_facts *f)
+{
+	return f->arch == NM_ARCH_X64 || f->arch == NM_ARCH_ARM64 ? 16 : 8;
+}
+
 void bugcheck_labels_print(FILE *out, const struct nm_dump_facts *f)
 {
 	struct nm_bugcheck_info b;
@@ -28,7 +33,7 @@ void bugcheck_labels_print(FILE *out, const struct nm_dump_facts *f)
 	nm_bugcheck_describe(f->bugcheck_code, f->bugcheck_params[0], &b);
 	fprintf(out, "  name:        %s\n", b.name ? b.name : "(not in ntmem's table)");
 	for (int i = 0; i < 4; i++)
-		fprintf(out, "  Arg%d: 0x%08llx  %s\n", i + 1,
+		fprintf(out, "  Arg%d: 0x%0*llx  %s\n", i + 1, bugcheck_param_width(f),
 			(unsigned long long)f->bugcheck_params[i],
 			b.params[i].meaning ? b.params[i].meaning : "");
 }

@@ -1,5 +1,6 @@
 /* Building the explanation of a crash and printing it (contract: explain). */
 #include "explain.h"
+#include "bugcheck_output.h"
 
 #include <string.h>
 
@@ -77,10 +78,26 @@ static void scan_stack(struct crash_view *v, struct explain *x)
 	}
 }
 
+/* x64: RIP and RSP of the header's CONTEXT, placed through memory like any
+ * VA. The stack scan (32-bit words) is x86's; on x64 it is not made. */
+static void resolve_context64(struct crash_view *v, struct explain *x)
+{
+	const struct nm_dump_facts *f = nm_source_facts(v->src);
+
+	if (f->arch != NM_ARCH_X64 || !f->has_context || (f->context64.rip == 0 && f->context64.rsp == 0))
+		return;
+	x->has_context64 = x->context64_resolved = true;
+	x->rip = f->context64.rip;
+	x->rsp = f->context64.rsp;
+	nm_resolve(&v->resolver, x->rip, &x->rip_where);
+	nm_resolve(&v->resolver, x->rsp, &x->rsp_where);
+}
+
 static void resolve_context(struct crash_view *v, struct explain *x)
 {
 	const struct nm_dump_facts *f = nm_source_facts(v->src);
 
+	resolve_context64(v, x);
 	if (!context_usable(f))
 		return;
 	x->has_context = true;
@@ -96,6 +113,7 @@ void explain_build(struct crash_view *v, struct explain *x)
 	const struct nm_dump_facts *f = nm_source_facts(v->src);
 
 	memset(x, 0, sizeof(*x));
+	x->param_width = bugcheck_param_width(f);
 	nm_bugcheck_describe(f->bugcheck_code, f->bugcheck_params[0], &x->info);
 	for (int i = 0; i < 4; i++)
 		resolve_param(v, x, i, f->bugcheck_params[i]);
@@ -106,6 +124,7 @@ void explain_build(struct crash_view *v, struct explain *x)
 void explain_build_from_header(const struct nm_dump_facts *f, struct explain *x)
 {
 	memset(x, 0, sizeof(*x));
+	x->param_width = bugcheck_param_width(f);
 	x->header_only = true;
 	nm_bugcheck_describe(f->bugcheck_code, f->bugcheck_params[0], &x->info);
 	for (int i = 0; i < 4; i++) {
@@ -173,6 +192,9 @@ void explain_add_json(json_t *obj, const struct explain *x)
 	if (x->has_context)
 		json_object_set_new(obj, "context", json_pack("{s:o, s:o}",
 			"eip", resolved_json(&x->eip_where), "esp", resolved_json(&x->esp_where)));
+	else if (x->context64_resolved)
+		json_object_set_new(obj, "context", json_pack("{s:o, s:o}",
+			"rip", resolved_json(&x->rip_where), "rsp", resolved_json(&x->rsp_where)));
 	else if (x->has_context64)
 		json_object_set_new(obj, "context", explain_context64_json(x));
 	else
@@ -186,7 +208,7 @@ static void print_param(FILE *f, const struct explain *x, int i)
 	const struct explain_param *p = &x->params[i];
 	const char *meaning = x->info.params[i].meaning;
 
-	fprintf(f, "  Arg%d: 0x%08llx  %s", i + 1, (unsigned long long)p->value,
+	fprintf(f, "  Arg%d: 0x%0*llx  %s", i + 1, x->param_width ? x->param_width : 8, (unsigned long long)p->value,
 		meaning ? meaning : "");
 	if (meaning && x->info.params[i].kind != NM_PARAM_OTHER)
 		fprintf(f, " [%s]", nm_param_kind_name(x->info.params[i].kind));
@@ -250,6 +272,12 @@ void explain_print(FILE *f, const struct explain *x)
 		fprintf(f, "  ESP 0x%08x\n", x->esp);
 		resolved_print(f, "        ", &x->esp_where);
 		print_stack(f, x);
+	} else if (x->context64_resolved) {
+		fprintf(f, "Context record (x64):\n  RIP 0x%016llx\n", (unsigned long long)x->rip);
+		resolved_print(f, "        ", &x->rip_where);
+		fprintf(f, "  RSP 0x%016llx\n", (unsigned long long)x->rsp);
+		resolved_print(f, "        ", &x->rsp_where);
+		fprintf(f, "  (no stack scan on x64 yet: the scan reads 32-bit words)\n");
 	} else if (x->has_context64) {
 		explain_context64_print(f, x);
 	} else {

@@ -49,6 +49,10 @@ struct explain {
 	 * driver list when the dump has one (explain_context64.c). */
 	bool has_context64;
 	uint64_t rip, rsp;
+	/* x64 full and bitmap dumps: RIP and RSP resolved through memory */
+	bool context64_resolved;
+	struct nm_resolved rip_where, rsp_where;
+	int param_width;		/* hex digits of a parameter in text (bugcheck_param_width) */
 	char rip_module[64];		/* "" when no driver holds RIP */
 	uint64_t rip_offset;
 	bool partial;			/* a parameter asked for could not be resolved */

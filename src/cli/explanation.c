@@ -201,6 +201,15 @@ static void explain_generic(struct text *t, const struct explain *x)
 
 static void say_context(struct text *t, const struct explain *x)
 {
+	if (x->context64_resolved) {
+		for (int i = 0; i < 4; i++)
+			if (x->info.params[i].kind == NM_PARAM_IP && x->params[i].value == x->rip)
+				return;
+		say(t, " At the crash RIP was 0x%llx, ", (unsigned long long)x->rip);
+		say_place(t, &x->rip_where);
+		say(t, ".");
+		return;
+	}
 	if (!x->has_context)
 		return;
 	for (int i = 0; i < 4; i++)

@@ -185,10 +185,12 @@ static int apply_option(struct cli *c, const struct given_option *g)
 		c->kopt.dtb = v;
 		return CLI_EXIT_OK;
 	case OPT_KDBG:
-		if (number_option(g, 0xFFFFFFFFu, &v) != CLI_EXIT_OK)
+		/* 64 bits: an x64 KDBG lies in the upper half (0xfffff800...);
+		 * a VA the dump's mode cannot hold fails validation, naming it */
+		if (number_option(g, UINT64_MAX, &v) != CLI_EXIT_OK)
 			return CLI_EXIT_USAGE;
 		c->kopt.has_kdbg = true;
-		c->kopt.kdbg_va = (uint32_t)v;
+		c->kopt.kdbg_va = v;
 		return CLI_EXIT_OK;
 	case OPT_PAGEFILE:
 		return cli_pagefile_spec(c, g->value);

@@ -175,6 +175,9 @@ def bench_dump():
             os.replace(drivers, os.path.join(BENCH_DIR, CARVE_DUMP_NAME))
         if gen.returncode == 0 and os.path.exists(made + ".gz"):
             os.replace(made + ".gz", path + ".gz")
+        x64 = os.path.join(tmp, "bench-x64-2g.dmp")       # section "x64"
+        if gen.returncode == 0 and os.path.exists(x64):
+            os.replace(x64, os.path.join(BENCH_DIR, "bench-x64-2g.dmp"))
         if gen.returncode == 0 and os.path.exists(made):
             os.replace(made, path)
             return path, "fixtures/generate.py --bench"
@@ -258,6 +261,16 @@ def carve(b):
     import carve_bench
     for line in carve_bench.bench_carve(NTMEM, [BENCH_DIR, FIXTURES], BENCH_DIR):
         print(line)
+
+
+# x64 (bench/x64_bench.py): translations/s, modules and pools time on the
+# 2 GiB Windows 10 x64 dump beside the x86 figures, with their floors.
+
+@section("x64")
+def x64(b):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import x64_bench
+    x64_bench.report(b, NTMEM, XLAT_BENCH, BENCH_DIR)
 
 
 @section("images")

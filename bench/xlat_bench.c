@@ -6,7 +6,10 @@
  *   states <valid> <other>  how many of the random walks ended valid
  * Wall-clock rates suffer from other load on the machine; the CPU-time rate
  * (this thread's CPU time) is the one-core figure.
- * Usage: xlat_bench DUMP [N] */
+ * Usage: xlat_bench DUMP [N] [BASE]
+ * BASE (hex) moves the 2 GiB random span and the 4 MiB window (BASE + 4 MiB)
+ * to where the dump maps memory: an x64 dump's pools lie far from the
+ * kernel image, and walks that stop at an empty PML4 entry measure nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -90,6 +93,8 @@ int main(int argc, char **argv)
 	/* x86: the kernel half 0x80000000-0xFFFFFFFF; x64: the 2 GiB from
 	 * 0xFFFFF80000000000, where Windows 7 and 10 load the kernel and drivers. */
 	half = cfg.mode->va_bits > 32 ? UINT64_C(0xFFFFF80000000000) : UINT64_C(0x80000000);
+	if (argc > 3)
+		half = strtoull(argv[3], NULL, 16) & ~UINT64_C(0x1FFFFF);
 	window = half + 0x400000u;
 	for (size_t i = 0; i < n; i++) {
 		vas[i] = half | (next_random(&seed) & 0x7FFFFFFF);

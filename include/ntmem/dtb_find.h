@@ -12,9 +12,10 @@
 #include <ntmem/source.h>
 
 /* The cached result for SRC's file (*FROM_CACHE true, *KDBG_VA the KDBG
- * found through it last time or 0), else a scan. */
-int nm_dtb_find(const nm_source *src, struct nm_dtb_scan *scan, bool *from_cache,
-		uint32_t *kdbg_va, nm_error *err);
+ * found through it last time or 0), else a scan reporting through PROGRESS
+ * (may be NULL). */
+int nm_dtb_find(const nm_source *src, const struct nm_progress *progress, struct nm_dtb_scan *scan,
+		bool *from_cache, uint32_t *kdbg_va, nm_error *err);
 
 /* Keeps SCAN (first candidate chosen) and the KDBG found through it for the
  * next command on SRC's file. */

@@ -52,5 +52,8 @@ struct nm_dtb_scan {
 /* Scans every page SRC holds; OUT lists the candidates best first (most
  * kernel entries, then lowest address). 0, or -1 with ERR when none. */
 int nm_dtb_scan(const nm_source *src, struct nm_dtb_scan *out, nm_error *err);
+/* Same, reporting the pages scanned through PROGRESS (may be NULL). */
+int nm_dtb_scan_with(const nm_source *src, const struct nm_progress *progress, struct nm_dtb_scan *out,
+		     nm_error *err);
 
 #endif

@@ -21,6 +21,7 @@ struct nm_kernel_options {
 	bool has_kdbg;
 	uint64_t kdbg_va;	/* --kdbg */
 	const struct nm_pagefiles *pagefiles;	/* --pagefile, or NULL */
+	const struct nm_progress *progress;	/* a DTB scan reports through it; may be NULL */
 };
 
 struct nm_kernel {

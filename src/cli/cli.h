@@ -106,6 +106,9 @@ void cli_pagefiles_json(const struct cli *c, json_t *doc);
 /* Opens the dump named on the command line; on failure prints the contract's
  * line and returns CLI_EXIT_BAD_INPUT. */
 int cli_open_source(const struct cli *c, nm_source **src);
+/* nm_kernel_open with the command line's options, drawing a DTB scan's
+ * progress line on a terminal. */
+int cli_kernel_open(const struct cli *c, const nm_source *src, struct nm_kernel *k, nm_error *err);
 /* The kernel address space of a dump, for commands that read memory. */
 struct cli_memory {
 	nm_source *src;

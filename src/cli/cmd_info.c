@@ -93,7 +93,7 @@ static void use_kernel_kdbg(const struct cli *c, const nm_source *src, struct nm
 		use_kernel(held, v);
 		return;
 	}
-	if (nm_kernel_open(src, &c->kopt, &k, &err) != 0)
+	if (cli_kernel_open(c, src, &k, &err) != 0)
 		return;
 	use_kernel(&k, v);
 	nm_kernel_close(&k);

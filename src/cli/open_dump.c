@@ -24,6 +24,21 @@ int cli_open_source(const struct cli *c, nm_source **src)
 	return CLI_EXIT_OK;
 }
 
+int cli_kernel_open(const struct cli *c, const nm_source *src, struct nm_kernel *k, nm_error *err)
+{
+	struct nm_kernel_options opt = c->kopt;
+	struct progress p;
+	struct nm_progress below;
+	int rc;
+
+	progress_start(&p, c, "scanning");
+	progress_bind(&p, &below);
+	opt.progress = &below;
+	rc = nm_kernel_open(src, &opt, k, err);
+	progress_end(&p);
+	return rc;
+}
+
 /* Before anything reads memory: a machine whose page tables ntmem does not
  * walk (ARM, ARM64) and a file cut short of its header's page layout are
  * refused with one line that names the machine or the truncation. */
@@ -57,7 +72,7 @@ int cli_open_memory(const struct cli *c, struct cli_memory *m)
 		return rc;
 	if (refuse_unreadable_memory(nm_source_facts(m->src), &err) != 0)
 		goto fail;
-	if (nm_kernel_open(m->src, &c->kopt, &m->kernel, &err) != 0)
+	if (cli_kernel_open(c, m->src, &m->kernel, &err) != 0)
 		goto fail;
 	if (!m->kernel.has_kdbg && !c->kernel_said)
 		cli_warn(c, "%s: %s", m->kernel.kdbg_error.what, m->kernel.kdbg_error.why);
@@ -89,7 +104,7 @@ int cli_open_kernel_on(const struct cli *c, const nm_source *src, struct nm_kern
 	nm_error err = { { 0 }, { 0 } };
 
 	if (refuse_unreadable_memory(nm_source_facts(src), &err) != 0 ||
-	    nm_kernel_open(src, &c->kopt, k, &err) != 0)
+	    cli_kernel_open(c, src, k, &err) != 0)
 		return c->kernel_said ? CLI_EXIT_BAD_INPUT : cli_fail_input(c, &err);
 	if (!k->has_kdbg && !c->kernel_said)
 		cli_warn(c, "%s: %s", k->kdbg_error.what, k->kdbg_error.why);

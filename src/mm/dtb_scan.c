@@ -62,6 +62,7 @@ struct scan {
 	uint32_t seen;			/* every self-mapping directory, counted past the caps */
 	uint64_t pages;
 	uint64_t pass2_pages;
+	const struct nm_progress *progress;
 };
 
 /* Pages visited between two releases of the resident mapping (16 MiB). */
@@ -69,8 +70,10 @@ struct scan {
 
 static void maybe_drop(struct scan *s)
 {
-	if (s->pages % DROP_EVERY == 0)
+	if (s->pages % DROP_EVERY == 0) {
 		nm_source_drop_resident(s->src);
+		nm_progress_report(s->progress, "scanning for the page directory", s->pages, s->max_pfn, "pages");
+	}
 }
 
 /* Present entries [FIRST, FIRST+N) of a directory page whose frame lies in
@@ -224,7 +227,13 @@ static int by_rank(const void *a, const void *b)
 
 int nm_dtb_scan(const nm_source *src, struct nm_dtb_scan *out, nm_error *err)
 {
-	struct scan s = { .src = src, .max_pfn = nm_source_facts(src)->max_pfn };
+	return nm_dtb_scan_with(src, NULL, out, err);
+}
+
+int nm_dtb_scan_with(const nm_source *src, const struct nm_progress *progress, struct nm_dtb_scan *out,
+		     nm_error *err)
+{
+	struct scan s = { .src = src, .max_pfn = nm_source_facts(src)->max_pfn, .progress = progress };
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -234,6 +243,7 @@ int nm_dtb_scan(const nm_source *src, struct nm_dtb_scan *out, nm_error *err)
 		rc = nm_fail(err, "memory", "out of memory");
 		goto done;
 	}
+	nm_progress_report(progress, "scanning for the page directory", 0, s.max_pfn, "pages");
 	nm_source_for_each_page(src, find_directories, &s);
 	if (s.ndirs) {
 		qsort(s.dirs, s.ndirs, sizeof(*s.dirs), by_first_directory);

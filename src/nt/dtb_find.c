@@ -64,14 +64,14 @@ static bool load(const nm_source *src, struct nm_dtb_scan *scan, uint32_t *kdbg_
 	return ok;
 }
 
-int nm_dtb_find(const nm_source *src, struct nm_dtb_scan *scan, bool *from_cache,
-		uint32_t *kdbg_va, nm_error *err)
+int nm_dtb_find(const nm_source *src, const struct nm_progress *progress, struct nm_dtb_scan *scan,
+		bool *from_cache, uint32_t *kdbg_va, nm_error *err)
 {
 	*kdbg_va = 0;
 	*from_cache = load(src, scan, kdbg_va);
 	if (*from_cache)
 		return 0;
-	return nm_dtb_scan(src, scan, err);
+	return nm_dtb_scan_with(src, progress, scan, err);
 }
 
 void nm_dtb_remember(const nm_source *src, const struct nm_dtb_scan *scan, uint32_t kdbg_va)

@@ -236,7 +236,7 @@ static int open_scanned(struct nm_kernel *k, const struct nm_kernel_options *opt
 	struct nm_dtb_scan *scan = &k->dtb_scan;
 	uint32_t tries, kdbg_hint;
 
-	if (nm_dtb_find(k->src, scan, &k->dtb_cached, &kdbg_hint, err) != 0)
+	if (nm_dtb_find(k->src, opt->progress, scan, &k->dtb_cached, &kdbg_hint, err) != 0)
 		return -1;
 	k->dtb_source = NM_DTB_FROM_SCAN;
 	tries = k->dtb_cached ? 1 : scan->nlisted < DTB_TRIES ? scan->nlisted : DTB_TRIES;

@@ -22,9 +22,11 @@
 #include "source_internal.h"
 
 #define KIND "gzidx"
-#define MAGIC "NTMGZIX1"
+#define MAGIC "NTMGZIX2"
 #define HEADER_SIZE 64u
 #define ENTRY_SIZE 48u
+#define LITERAL_SIZE 24u
+#define MAX_LITERALS ((uint32_t)(NM_GZIP_MAX_INFLATED / NM_GZIX_CHUNK))
 #define INPUT_STEP (UINT64_C(1) << 30)	/* zlib counts input in uInt */
 #define PROGRESS_STEP (UINT64_C(16) << 20)
 /* A checkpoint is at least NM_GZIX_SPACING past the one before, so an
@@ -57,6 +59,7 @@ void nm_gzip_index_free(struct nm_gzip_index *ix)
 		close(ix->fd);
 	free(ix->cps);
 	free(ix->zero);
+	free(ix->literals);
 	free(ix);
 }
 
@@ -145,6 +148,36 @@ int nm_gzip_index_window(const struct nm_gzip_index *ix, uint32_t i, uint8_t *wi
 	return rc;
 }
 
+int nm_gzip_index_literal(const struct nm_gzip_index *ix, uint64_t start, uint8_t *out, size_t n, nm_error *err)
+{
+	uint32_t lo = 0, hi = ix->nliterals;
+	const struct nm_gzip_literal *l;
+	uint8_t *packed;
+	uLongf got = n;
+	int rc = 1;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (ix->literals[mid].start < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == ix->nliterals || ix->literals[lo].start != start)
+		return 0;
+	l = &ix->literals[lo];
+	packed = malloc(l->clen);
+	if (!packed)
+		return nm_fail(err, "memory", "out of memory");
+	if (pread_all(ix->fd, packed, l->clen, l->off) != 0 || crc32(0, packed, l->clen) != l->crc ||
+	    uncompress(out, &got, packed, l->clen) != Z_OK || got != n)
+		rc = nm_fail(err, "gzip index", "the copy of the chunk at 0x%llx cannot be read back from the index file",
+			     (unsigned long long)start);
+	free(packed);
+	return rc;
+}
+
 /* ---- building ---- */
 
 struct builder {
@@ -160,6 +193,11 @@ struct builder {
 	uint32_t cap;
 	uint64_t zero_cap;	/* bytes allocated for ix->zero */
 	uint8_t packed[NM_GZIX_WINDOW + 1024];
+	uint8_t *chunk;		/* the chunk being copied for a literal, or NULL */
+	bool copying;		/* the current chunk is being copied */
+	uint8_t *chunk_packed;
+	uint32_t lit_cap;
+	uint64_t lit_bytes;	/* compressed literal bytes written */
 	const struct nm_progress *progress;
 	uint64_t reported;
 };
@@ -270,6 +308,75 @@ static int add_checkpoint(struct builder *b, uint64_t out, bool member_start, nm
 	return 0;
 }
 
+static int add_literal(struct builder *b, uint64_t start, size_t n, nm_error *err)
+{
+	struct nm_gzip_index *ix = b->ix;
+	struct nm_gzip_literal *l;
+	uLong cap = compressBound(NM_GZIX_CHUNK);
+
+	if (!b->chunk_packed && !(b->chunk_packed = malloc(cap)))
+		return nm_fail(err, "memory", "out of memory");
+	if (ix->nliterals == b->lit_cap) {
+		uint32_t ncap = b->lit_cap ? b->lit_cap * 2 : 64;
+		struct nm_gzip_literal *x = realloc(ix->literals, (size_t)ncap * sizeof(*x));
+
+		if (!x)
+			return nm_fail(err, "memory", "out of memory");
+		ix->literals = x;
+		b->lit_cap = ncap;
+	}
+	if (deflateReset(&b->d) != Z_OK)
+		return nm_fail(err, "gzip index", "cannot restart zlib's deflate");
+	b->d.next_in = b->chunk;
+	b->d.avail_in = (uInt)n;
+	b->d.next_out = b->chunk_packed;
+	b->d.avail_out = (uInt)cap;
+	if (deflate(&b->d, Z_FINISH) != Z_STREAM_END)
+		return nm_fail(err, "gzip index", "cannot compress a chunk");
+	l = &ix->literals[ix->nliterals];
+	l->start = start;
+	l->off = b->next_window;
+	l->clen = (uint32_t)(cap - b->d.avail_out);
+	l->crc = (uint32_t)crc32(0, b->chunk_packed, l->clen);
+	if (pwrite_all(ix->fd, b->chunk_packed, l->clen, l->off) != 0)
+		return nm_fail(err, "gzip index", "cannot write the index file: %s", strerror(errno));
+	b->next_window += l->clen;
+	b->lit_bytes += l->clen;
+	ix->nliterals++;
+	return 0;
+}
+
+/* Copies what was just inflated (N bytes at AT, ix->total already past it)
+ * into the chunk being kept as a literal, deciding at each chunk's start
+ * whether it is far enough from the last checkpoint, and writing it at its
+ * end when it holds data. */
+static int feed_literal(struct builder *b, const uint8_t *piece, size_t n, uint64_t at, nm_error *err)
+{
+	struct nm_gzip_index *ix = b->ix;
+
+	while (n) {
+		uint64_t start = at - at % NM_GZIX_CHUNK;
+		size_t in = (size_t)(at - start), seg = NM_GZIX_CHUNK - in < n ? NM_GZIX_CHUNK - in : n;
+
+		if (in == 0) {
+			b->copying = at - ix->cps[ix->count - 1].out >= NM_GZIX_LITERAL_DISTANCE &&
+				     b->lit_bytes < NM_GZIX_LITERAL_MAX;
+			if (b->copying && !b->chunk && !(b->chunk = malloc(NM_GZIX_CHUNK)))
+				return nm_fail(err, "memory", "out of memory");
+		}
+		if (b->copying) {
+			memcpy(b->chunk + in, piece, seg);
+			if (in + seg == NM_GZIX_CHUNK && !nm_gzip_index_zero(ix, start, NM_GZIX_CHUNK) &&
+			    add_literal(b, start, NM_GZIX_CHUNK, err) != 0)
+				return -1;
+		}
+		piece += seg;
+		at += seg;
+		n -= seg;
+	}
+	return 0;
+}
+
 /* zlib's verdict in the contract's words, with where in the file. */
 static int stream_error(struct builder *b, int zrc, nm_error *err)
 {
@@ -367,6 +474,8 @@ static int build_pass(struct builder *b, nm_error *err)
 			return -1;
 		b->have += (size_t)produced;
 		ix->total += produced;
+		if (produced && feed_literal(b, b->ring + b->have - produced, (size_t)produced, ix->total - produced, err) != 0)
+			return -1;
 		if (in_pos(b) - b->reported >= PROGRESS_STEP) {
 			b->reported = in_pos(b);
 			nm_progress_report(b->progress, "indexing the gzip file", b->reported >> 20, b->len >> 20, "MiB");
@@ -409,6 +518,17 @@ static void encode_header(const struct nm_gzip_index *ix, uint64_t table_off, ui
 	put32(h + 40, ix->count);
 	put32(h + 44, NM_GZIX_ZERO_SHIFT);
 	put64(h + 48, table_off);
+	put32(h + 56, ix->nliterals);
+	put32(h + 60, LITERAL_SIZE);
+}
+
+static void encode_literal(const struct nm_gzip_literal *l, uint8_t *e)
+{
+	memset(e, 0, LITERAL_SIZE);
+	put64(e, l->start);
+	put64(e + 8, l->off);
+	put32(e + 16, l->clen);
+	put32(e + 20, l->crc);
 }
 
 static void encode_entry(const struct nm_gzip_checkpoint *cp, uint8_t *e)
@@ -429,13 +549,19 @@ static int write_index(struct builder *b, nm_error *err)
 {
 	struct nm_gzip_index *ix = b->ix;
 	uint64_t table_off = b->next_window, zero_len = (ix->nblocks + 7) / 8;
-	uint64_t end = table_off + (uint64_t)ix->count * ENTRY_SIZE + zero_len;
+	uint64_t lit_off = table_off + (uint64_t)ix->count * ENTRY_SIZE;
+	uint64_t end = lit_off + (uint64_t)ix->nliterals * LITERAL_SIZE + zero_len;
 	uint8_t h[HEADER_SIZE], e[ENTRY_SIZE], buf[64 << 10], crc_le[4];
 	uLong crc = crc32(0, NULL, 0);
 
 	for (uint32_t i = 0; i < ix->count; i++) {
 		encode_entry(&ix->cps[i], e);
 		if (pwrite_all(ix->fd, e, ENTRY_SIZE, table_off + (uint64_t)i * ENTRY_SIZE) != 0)
+			goto fail;
+	}
+	for (uint32_t i = 0; i < ix->nliterals; i++) {
+		encode_literal(&ix->literals[i], e);
+		if (pwrite_all(ix->fd, e, LITERAL_SIZE, lit_off + (uint64_t)i * LITERAL_SIZE) != 0)
 			goto fail;
 	}
 	if (pwrite_all(ix->fd, ix->zero, (size_t)zero_len, end - zero_len) != 0)
@@ -491,8 +617,12 @@ static int build(const uint8_t *gz, size_t len, uint64_t limit, int fd, const st
 		if (ix->total == 0)
 			nm_fail(err, "gzip stream", "inflates to nothing");
 		else {
+			uint64_t last = ix->total - ix->total % NM_GZIX_CHUNK;
+
 			ix->nblocks = blocks_for(ix->total);
-			if (mark_zero(b, NULL, 0, ix->total, err) == 0)	/* map sized to the end */
+			if (mark_zero(b, NULL, 0, ix->total, err) == 0 &&	/* map sized to the end */
+			    (!b->copying || last == ix->total || nm_gzip_index_zero(ix, last, ix->total - last) ||
+			     add_literal(b, last, (size_t)(ix->total - last), err) == 0))
 				rc = write_index(b, err);
 		}
 	}
@@ -500,6 +630,8 @@ static int build(const uint8_t *gz, size_t len, uint64_t limit, int fd, const st
 		nm_progress_report(progress, "indexing the gzip file", len >> 20, len >> 20, "MiB");
 	inflateEnd(&b->z);
 	deflateEnd(&b->d);
+	free(b->chunk);
+	free(b->chunk_packed);
 	free(b);
 	return rc;
 }
@@ -539,13 +671,16 @@ static int decode(struct nm_gzip_index *ix, const uint8_t *h, uint64_t file_len,
 	ix->total = nm_le64(h + 32);
 	ix->count = nm_le32(h + 40);
 	*table_off = nm_le64(h + 48);
+	ix->nliterals = nm_le32(h + 56);
 	if (ix->gz_len != gz_len || ix->limit != limit || ix->total == 0 || ix->total > limit ||
-	    ix->count == 0 || ix->count > MAX_CHECKPOINTS)
+	    ix->count == 0 || ix->count > MAX_CHECKPOINTS || ix->nliterals > MAX_LITERALS ||
+	    nm_le32(h + 60) != LITERAL_SIZE)
 		return -1;
 	ix->nblocks = blocks_for(ix->total);
 	zero_len = (ix->nblocks + 7) / 8;
 	if (*table_off < HEADER_SIZE || *table_off > file_len ||
-	    file_len - *table_off != (uint64_t)ix->count * ENTRY_SIZE + zero_len + 4)
+	    file_len - *table_off != (uint64_t)ix->count * ENTRY_SIZE + (uint64_t)ix->nliterals * LITERAL_SIZE +
+					 zero_len + 4)
 		return -1;
 	return 0;
 }
@@ -602,7 +737,25 @@ static int load(int fd, uint64_t gz_len, uint64_t limit, struct nm_gzip_index *i
 		if (check_entry(ix, i, table_off) != 0)
 			return -1;
 	}
-	if (pread_all(fd, ix->zero, (size_t)zero_len, table_off + (uint64_t)ix->count * ENTRY_SIZE) != 0)
+	if (ix->nliterals && !(ix->literals = calloc(ix->nliterals, sizeof(*ix->literals))))
+		return -1;
+	for (uint32_t i = 0; i < ix->nliterals; i++) {
+		struct nm_gzip_literal *l = &ix->literals[i];
+		uint64_t at = table_off + (uint64_t)ix->count * ENTRY_SIZE + (uint64_t)i * LITERAL_SIZE;
+
+		if (pread_all(fd, e, LITERAL_SIZE, at) != 0)
+			return -1;
+		l->start = nm_le64(e);
+		l->off = nm_le64(e + 8);
+		l->clen = nm_le32(e + 16);
+		l->crc = nm_le32(e + 20);
+		if (l->start % NM_GZIX_CHUNK || l->start >= ix->total || (i && l->start <= ix->literals[i - 1].start) ||
+		    l->clen == 0 || l->clen > compressBound(NM_GZIX_CHUNK) || l->off < HEADER_SIZE ||
+		    l->off > table_off || l->clen > table_off - l->off)
+			return -1;
+	}
+	if (pread_all(fd, ix->zero, (size_t)zero_len,
+		      table_off + (uint64_t)ix->count * ENTRY_SIZE + (uint64_t)ix->nliterals * LITERAL_SIZE) != 0)
 		return -1;
 	ix->fd = fd;
 	ix->reused = true;

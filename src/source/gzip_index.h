@@ -18,6 +18,12 @@
 #define NM_GZIX_WINDOW 32768u		/* deflate's history: what a checkpoint must carry */
 #define NM_GZIX_SPACING (UINT64_C(1) << 20)	/* inflated bytes between checkpoints, at least */
 #define NM_GZIX_ZERO_SHIFT 16		/* the zero map's block: 64 KiB */
+#define NM_GZIX_CHUNK (256u << 10)	/* the reader's unit, and a literal copy's */
+/* A chunk that holds data and starts this far past the last checkpoint
+ * (inside a long deflate block: no boundary to put one at) is also kept as
+ * a compressed copy, at most NM_GZIX_LITERAL_MAX bytes of them per index. */
+#define NM_GZIX_LITERAL_DISTANCE (UINT64_C(2) << 20)
+#define NM_GZIX_LITERAL_MAX (UINT64_C(64) << 20)
 
 struct nm_gzip_checkpoint {
 	uint64_t out;		/* inflated offset */
@@ -30,6 +36,13 @@ struct nm_gzip_checkpoint {
 	uint32_t window_clen;
 };
 
+struct nm_gzip_literal {
+	uint64_t start;		/* inflated offset of the chunk (a multiple of NM_GZIX_CHUNK) */
+	uint64_t off;		/* its compressed copy in the index file */
+	uint32_t clen;
+	uint32_t crc;		/* CRC-32 of the compressed copy */
+};
+
 struct nm_gzip_index {
 	uint64_t gz_len;	/* compressed bytes the index was built over */
 	uint64_t limit;		/* inflation stopped here at most (what the header needs) */
@@ -38,6 +51,8 @@ struct nm_gzip_index {
 	struct nm_gzip_checkpoint *cps;	/* ascending by out; cps[0] is offset 0 */
 	uint64_t nblocks;	/* zero-map blocks: total rounded up to 64 KiB */
 	uint8_t *zero;		/* one bit per block, set when every byte of it is zero */
+	uint32_t nliterals;
+	struct nm_gzip_literal *literals;	/* ascending by start */
 	int fd;			/* the index file the windows are read from */
 	bool reused;		/* read back from the cache rather than built */
 };
@@ -52,6 +67,10 @@ void nm_gzip_index_free(struct nm_gzip_index *ix);
 
 /* Checkpoint I's window, inflated into WINDOW (NM_GZIX_WINDOW bytes). */
 int nm_gzip_index_window(const struct nm_gzip_index *ix, uint32_t i, uint8_t *window, nm_error *err);
+
+/* The chunk at START from its literal copy into OUT (N bytes: the chunk's
+ * length): 1, or 0 when there is none, or -1 with ERR set. */
+int nm_gzip_index_literal(const struct nm_gzip_index *ix, uint64_t start, uint8_t *out, size_t n, nm_error *err);
 
 /* True when every inflated byte in [OFF, OFF+LEN) lies in an all-zero block. */
 bool nm_gzip_index_zero(const struct nm_gzip_index *ix, uint64_t off, uint64_t len);

@@ -1,8 +1,9 @@
 /* Reads of a gzip file's inflated bytes at any offset, through its index:
  * the inflated data is cut into CHUNK-sized pieces; a piece is inflated
  * from the nearest checkpoint before it (or from where the last inflation
- * stopped, when that is nearer: sequential reads never start over), and the
- * last NCHUNKS pieces are kept, least recently used out first. Blocks the
+ * stopped, when that is nearer: sequential reads never start over), or taken
+ * from the index's literal copy of it (far inside a long deflate block), and
+ * the last NCHUNKS pieces are kept, least recently used out first. Blocks the
  * index knows are all zero are never inflated. Memory: NCHUNKS * CHUNK plus
  * one zlib stream, whatever the file's size. */
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #include "gzip_index.h"
 #include "source_internal.h"
 
-#define CHUNK (256u << 10)
+#define CHUNK NM_GZIX_CHUNK
 #define NCHUNKS 16u
 #define INPUT_STEP (UINT64_C(1) << 30)
 
@@ -189,11 +190,21 @@ static struct chunk *load_chunk(struct nm_gzip_reader *r, uint64_t start, nm_err
 	uint64_t n = ix->total - start < CHUNK ? ix->total - start : CHUNK;
 	uint32_t cp;
 
+	int lit;
+
 	if (c)
 		return c;
 	c = victim(r, err);
 	if (!c)
 		return NULL;
+	lit = nm_gzip_index_literal(ix, start, c->bytes, (size_t)n, err);
+	if (lit < 0)
+		return NULL;
+	if (lit) {
+		c->start = start;
+		c->used = ++r->tick;
+		return c;
+	}
 	cp = nm_gzip_index_find(ix, start);
 	/* Resume the live inflation when it is at or before START and no
 	 * checkpoint lies between: it is never further from START than one. */

@@ -245,7 +245,7 @@ class GzipReadInPlace(FreshCache):
         self.assertEqual(len(files), 1, files)
         st = os.stat(files[0])
         with open(files[0], "rb") as f:
-            self.assertEqual(f.read(8), b"NTMGZIX1")
+            self.assertEqual(f.read(7), b"NTMGZIX", "magic")
         second = ntmem_json("modules", fixture(gz))
         self.assertEqual(normalised(first), normalised(second))
         self.assertEqual(self.index_files(), files)
@@ -262,7 +262,7 @@ class GzipReadInPlace(FreshCache):
         bad = [good[:len(good) // 2],                       # cut short
                good[:100] + bytes([good[100] ^ 0x40]) + good[101:],   # one bit in a window
                good[:16] + b"\xff" * 8 + good[24:],        # a header field
-               b"NTMGZIX1" + os.urandom(4096),              # garbage
+               b"NTMGZIX2" + os.urandom(4096),              # garbage
                b""]
         for i, content in enumerate(bad):
             with self.subTest(case=i):
@@ -326,6 +326,21 @@ class IndexingProgress(FreshCache):
         self.assertIn(b"ntmem: indexing the gzip file: ", seen)
         rc, seen = on_terminal(["info", fixture(PAIRS[0][0])], self.env())
         self.assertNotIn(b"indexing", seen, "the index was built again")
+
+    def test_dtb_scan_shown_on_a_terminal(self):
+        """A raw image names no page-table root: the scan reports too
+        (issue 14 item 6), and a second command reads the cache instead."""
+        from test_progress import on_terminal
+        raw = fixture(C + "xp-sp2-seed-pae-full.raw")
+        rc, seen = on_terminal(["info", raw], self.env())
+        self.assertEqual(rc, 0, seen)
+        self.assertIn(b"ntmem: scanning for the page directory: ", seen)
+        self.assertIn(b" pages", seen)
+        self.assertTrue(seen.endswith(b"\r\x1b[K"), seen[-40:])
+        rc, seen = on_terminal(["info", raw], self.env())
+        self.assertNotIn(b"scanning", seen, "the scan ran again")
+        rc, seen = on_terminal(["-q", "info", fixture(C + "xp-sp2-seed-pae-full.raw.gz")], self.env())
+        self.assertNotIn(b"scanning", seen)
 
     def test_not_with_q_nor_into_a_pipe(self):
         from test_progress import on_terminal

@@ -533,7 +533,7 @@ static void corrupt_index_is_rebuilt(void **state)
 	bad = malloc((size_t)len);
 	assert_int_equal(fread(good, 1, (size_t)len, f), (size_t)len);
 	fclose(f);
-	for (int c = 0; c < 9; c++) {
+	for (int c = 0; c < 10; c++) {
 		size_t n = (size_t)len;
 		uint64_t table = 0;
 
@@ -550,6 +550,7 @@ static void corrupt_index_is_rebuilt(void **state)
 		case 6: bad[table + 48 + 16] = 9; fix_crc(bad, n); break;		/* cps[1].bits */
 		case 7: bad[table + 48 + 32] = 0xF0; bad[table + 48 + 37] = 0x01; fix_crc(bad, n); break;	/* window past the table */
 		case 8: bad[table + 48 + 20] = 0x01; bad[table + 48 + 22] = 0x01; fix_crc(bad, n); break;	/* window_len > 32 KiB */
+		case 9: bad[56] = 1; fix_crc(bad, n); break;		/* a literal copy the file has no room for */
 		}
 		rewrite(path, bad, n);
 		ix = index_of(&gz, &test_id, false);	/* built again, not trusted */
@@ -620,6 +621,63 @@ static void reads_cross_members(void **state)
 	free(img);
 }
 
+/* Memory that is mostly zero with a little data every 96 KiB: deflate's
+ * blocks then cover a few MiB each, so some chunks lie far from any block
+ * boundary; the index keeps those as compressed copies. */
+#define SPARSE (12u << 20)
+
+static uint8_t *sparse_image(void)
+{
+	uint8_t *img = calloc(1, SPARSE);
+	uint32_t x = 777;
+
+	assert_non_null(img);
+	for (size_t at = 4096; at + 100 < SPARSE; at += 96u << 10) {
+		for (size_t i = 0; i < 100; i++) {
+			x = x * 1103515245u + 12345u;
+			img[at + i] = (uint8_t)(x >> 24) | 1;
+		}
+	}
+	return img;
+}
+
+static void far_chunks_are_kept_as_copies(void **state)
+{
+	uint8_t *img = sparse_image();
+	struct blob gz = { NULL, 0 };
+	struct nm_gzip_index *ix;
+
+	(void)state;
+	gzip_append(&gz, img, SPARSE);
+	ix = index_of(&gz, &test_id, false);
+	assert_true(ix->nliterals > 0);
+	for (uint32_t i = 0; i < ix->nliterals; i++) {
+		const struct nm_gzip_literal *l = &ix->literals[i];
+
+		assert_int_equal(l->start % NM_GZIX_CHUNK, 0);
+		assert_true(l->start - ix->cps[nm_gzip_index_find(ix, l->start)].out >= NM_GZIX_LITERAL_DISTANCE);
+		assert_false(nm_gzip_index_zero(ix, l->start, NM_GZIX_CHUNK));
+	}
+	reads_match(ix, gz.buf, gz.len, img, SPARSE);
+	nm_gzip_index_free(ix);
+	ix = index_of(&gz, &test_id, true);
+	assert_true(ix->nliterals > 0);
+	reads_match(ix, gz.buf, gz.len, img, SPARSE);
+	/* A copy read back wrong is an error, not wrong bytes. */
+	{
+		uint8_t *buf = malloc(NM_GZIX_CHUNK);
+		nm_error err;
+
+		ix->literals[0].crc ^= 1;
+		assert_int_equal(nm_gzip_index_literal(ix, ix->literals[0].start, buf, NM_GZIX_CHUNK, &err), -1);
+		assert_int_equal(nm_gzip_index_literal(ix, ix->literals[0].start + 1, buf, NM_GZIX_CHUNK, &err), 0);
+		free(buf);
+	}
+	nm_gzip_index_free(ix);
+	free(gz.buf);
+	free(img);
+}
+
 struct seen {
 	unsigned calls;
 	uint64_t done, total;
@@ -673,6 +731,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(corrupt_index_is_rebuilt, fresh_cache, drop_cache),
 		cmocka_unit_test_setup_teardown(truncated_stream_names_the_offset, fresh_cache, drop_cache),
 		cmocka_unit_test_setup_teardown(reads_cross_members, fresh_cache, drop_cache),
+		cmocka_unit_test_setup_teardown(far_chunks_are_kept_as_copies, fresh_cache, drop_cache),
 		cmocka_unit_test_setup_teardown(progress_is_reported_while_building, fresh_cache, drop_cache),
 		cmocka_unit_test(uncompressed_files_say_so),
 		cmocka_unit_test(members_are_concatenated),

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <ntmem/memory_facts.h>
+#include <ntmem/pe_exports.h>
 
 #include "bugcheck_output.h"
 #include "cli.h"
@@ -53,6 +54,9 @@ struct info_view {
 	struct nm_dtb_scan scan;	/* when dtb_source is scan */
 	bool headerless;		/* raw, ELF, kdump: the machine's facts come from memory */
 	struct nm_memory_facts mem;	/* when headerless and the kernel view opened */
+	bool has_build_number;		/* ntoskrnl's NtBuildNumber export was read */
+	uint32_t build_number;		/* its value: build | 0xF0000000 (free) or 0xC... */
+	nm_error build_number_error;	/* why not, when !has_build_number */
 	/* The facts shown: the header's, or for a headerless image memory's. */
 	uint32_t build, processors;
 	uint64_t system_time;
@@ -65,6 +69,29 @@ struct info_view {
  * raw pointer above; when none validates, the raw pointer is still shown.
  * K is a kernel view the caller already holds (report), or NULL to open
  * one here; either way the facts read are the same. */
+/* NtBuildNumber, exported by the kernel image (WRK/ReactOS ex/init.c: the
+ * build in the low 16 bits, 0xF in the top nibble for a free build, 0xC
+ * for a checked one): a second witness of the build beside NtBuildLab. */
+static void read_build_number(struct nm_kernel *k, struct info_view *v)
+{
+	struct nm_vmem mem = nm_kernel_vmem(k);
+	uint32_t rva;
+	enum nm_page_state state;
+
+	if (!k->has_kdbg) {
+		nm_fail(&v->build_number_error, "kdbg", "no KDBG: the kernel image's base is not known");
+		return;
+	}
+	if (nm_pe_find_export(&mem, k->kernel_base, "NtBuildNumber", &rva, &v->build_number_error) != 0)
+		return;
+	if (nm_vmem_u32(&mem, k->kernel_base + rva, &v->build_number, &state) != 0) {
+		nm_fail(&v->build_number_error, "NtBuildNumber", "RVA 0x%x is unreadable (%s)", rva,
+			nm_page_state_name(state));
+		return;
+	}
+	v->has_build_number = true;
+}
+
 static void use_kernel(struct nm_kernel *k, struct info_view *v)
 {
 	v->has_kernel = true;
@@ -73,8 +100,10 @@ static void use_kernel(struct nm_kernel *k, struct info_view *v)
 	v->dtb_source = k->dtb_source;
 	v->dtb_cached = k->dtb_cached;
 	v->scan = k->dtb_scan;
-	if (v->headerless)
+	if (v->headerless) {
 		nm_memory_facts_read(k, &v->mem);
+		read_build_number(k, v);
+	}
 	if (k->has_kdbg) {
 		v->kdbg = k->kdbg.va;
 		v->kdbg_source = nm_kdbg_source_name(k->kdbg.source);
@@ -124,6 +153,8 @@ static void fill_view(const struct cli *c, const nm_source *src, struct nm_kerne
 		return;
 	if (v->mem.has_build)
 		v->build = v->mem.build;
+	else if (v->has_build_number)
+		v->build = v->build_number & 0xFFFF;
 	if (!v->processors && v->mem.has_processors)
 		v->processors = v->mem.processors;
 	if (v->mem.has_system_time)
@@ -150,6 +181,19 @@ static json_t *memory_json(const struct info_view *v)
 								      "minor", (json_int_t)m->nt_minor) : json_null(),
 			 "kuser_shared_data", cli_json_hex(NM_KUSER_SHARED_DATA_X86),
 			 "bugcheck", seen[m->bugcheck]);
+}
+
+/* dump.memory.nt_build_number: the export's value and what it says, or why
+ * it could not be read (the export directory may be paged out: .edata is a
+ * pageable section). */
+static json_t *build_number_json(const struct info_view *v)
+{
+	if (!v->has_build_number)
+		return json_pack("{s:n, s:s, s:s}", "value", "what", v->build_number_error.what, "why",
+				 v->build_number_error.why);
+	return json_pack("{s:o, s:I, s:s}", "value", cli_json_hex(v->build_number), "build",
+			 (json_int_t)(v->build_number & 0xFFFF), "kind",
+			 (v->build_number >> 28) == 0xF ? "free" : (v->build_number >> 28) == 0xC ? "checked" : "unknown");
 }
 
 /* The paging mode the walks use with this DTB: the header's word, or for
@@ -270,6 +314,8 @@ static json_t *dump_json(const struct cli *c, const struct info_view *v)
 		json_decref(params);
 	json_object_set_new(d, "facts_source", json_string(v->headerless ? "memory" : "header"));
 	json_object_set_new(d, "memory", v->headerless ? memory_json(v) : json_null());
+	if (v->headerless && v->has_kernel)
+		json_object_set_new(json_object_get(d, "memory"), "nt_build_number", build_number_json(v));
 	json_object_set_new(d, "dtb_source", v->has_kernel ? json_string(nm_dtb_source_name(v->dtb_source))
 							   : json_null());
 	json_object_set_new(d, "dtb_scan", v->has_kernel && v->dtb_source == NM_DTB_FROM_SCAN
@@ -333,6 +379,8 @@ static void print_text(const struct cli *c, const struct info_view *v)
 	printf("build:         %u", v->build);
 	if (v->headerless && v->mem.has_build)
 		printf(" (NtBuildLab \"%s\")", v->mem.build_lab);
+	if (v->headerless && v->has_build_number)
+		printf(" (NtBuildNumber 0x%08x)", v->build_number);
 	printf("\n");
 	if (v->has_bugcheck) {
 		printf("bugcheck:      0x%x (0x%llx, 0x%llx, 0x%llx, 0x%llx)%s\n", v->bugcheck_code,

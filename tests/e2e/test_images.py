@@ -186,7 +186,37 @@ class MemoryFacts(unittest.TestCase):
             self.assertIsNone(d["bugcheck"])
             self.assertEqual(d["memory"]["bugcheck"], "none")
             self.assertIsNone(got["bugcheck"])
+            want = m.get("kernel_exports", {}).get("NtBuildNumber")
+            if want:    # ntoskrnl's export, found by name in its export directory
+                self.assertEqual(d["memory"]["nt_build_number"]["value"], want["value"])
+                self.assertEqual(d["memory"]["nt_build_number"]["build"], orig["build"])
+                self.assertEqual(d["memory"]["nt_build_number"]["kind"], "free")
         each_image(self, check)
+
+    def test_build_from_the_export_when_the_build_string_is_gone(self):
+        """NtBuildLab overwritten in the image: the build comes from the
+        NtBuildNumber export alone."""
+        name = C + "win7-sp1-pae-full.raw"
+        m = manifest(name)
+        lab = m.get("kernel_exports") and manifest(m["original"])["dump"]["build"]
+        if not lab:
+            self.skipTest("no kernel_exports in the manifest")
+        with open(fixture(name), "rb") as f:
+            data = bytearray(f.read())
+        needle = b"%d.17514.x86fre" % lab
+        self.assertIn(needle, data)
+        data = data.replace(needle, b"?" * len(needle))
+        tmp = tempfile.mkdtemp(prefix="ntmem-nolab-")
+        try:
+            path = os.path.join(tmp, "nolab.raw")
+            with open(path, "wb") as f:
+                f.write(data)
+            d = ntmem_json("info", path)["dump"]
+            self.assertIsNone(d["memory"]["build_lab"])
+            self.assertEqual(d["build"], lab)
+            self.assertEqual(d["memory"]["nt_build_number"]["value"], m["kernel_exports"]["NtBuildNumber"]["value"])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def test_text_says_none(self):
         rc, out, err = run_ntmem("info", fixture(C + "xp-sp2-seed-full.raw"))

@@ -69,7 +69,7 @@ struct info_view {
  * raw pointer above; when none validates, the raw pointer is still shown.
  * K is a kernel view the caller already holds (report), or NULL to open
  * one here; either way the facts read are the same. */
-/* NtBuildNumber, exported by the kernel image (WRK/ReactOS ex/init.c: the
+/* NtBuildNumber, exported by the kernel image (WRK init/initos.c: the
  * build in the low 16 bits, 0xF in the top nibble for a free build, 0xC
  * for a checked one): a second witness of the build beside NtBuildLab. */
 static void read_build_number(struct nm_kernel *k, struct info_view *v)

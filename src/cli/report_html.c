@@ -113,18 +113,25 @@ static void rect(FILE *f, double x0, double x1, double y, double h, const char *
 	fprintf(f, "<rect class=\"%s\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\"", cls, x0, y, w, h);
 }
 
+/* At most a dozen ticks, and none past the top of the address space: an
+ * x64 axis may end at 2^64 - 1, where adding a step wraps around. */
 static void ticks(FILE *f, uint64_t lo, uint64_t hi, double y, double h)
 {
-	uint64_t span = hi - lo, step = 1ull << 20;
+	uint64_t span = hi - lo, step = 1ull << 20, t;
 
-	while (span / step > 8)
+	while (span / step > 8 && step < (1ull << 62))
 		step <<= 1;
-	for (uint64_t t = (lo + step - 1) / step * step; t <= hi; t += step) {
+	t = lo / step * step;
+	if (t < lo)
+		t += step;
+	for (unsigned i = 0; i < 12 && t >= lo && t <= hi; i++, t += step) {
 		double x = AXIS_LEFT + (double)(t - lo) * AXIS_WIDTH / (double)span;
 
 		fprintf(f, "<line class=\"tick\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\"/>\n", x, y, x, y + h);
 		if (x + 70 < SVG_WIDTH)
 			fprintf(f, "<text class=\"tick\" x=\"%.2f\" y=\"%.1f\">0x%08" PRIx64 "</text>\n", x + 2, y + 10, t);
+		if (t > UINT64_MAX - step)
+			break;
 	}
 }
 
@@ -485,27 +492,51 @@ static void region_table(FILE *f, const struct nm_va_map *pm)
 			pm->overlaps[i].a, pm->overlaps[i].b, pm->overlaps[i].start, pm->overlaps[i].end);
 }
 
+#define GIB (1ull << 30)
+
+/* An end of 0 is the top of the address space (a region that runs to 2^64). */
+static uint64_t end_or_top(uint64_t end)
+{
+	return end ? end : UINT64_MAX;
+}
+
+/* x86: the whole kernel half, 0x80000000 to 4 GiB (lower when a region or
+ * module starts below it). x64: its kernel half is 128 TiB, where every
+ * region would be a hairline, so the axis spans what the regions and the
+ * modules cover, in whole GiB, still to scale. */
 static void axis_bounds(struct picture *pic)
 {
 	const struct nm_va_map *pm = pic->p->pools;
 	const struct carve_result *cr = pic->p->carve;
+	bool wide = pic->p->facts->arch == NM_ARCH_X64;
 
-	pic->lo = 0x80000000u;
-	pic->hi = 0x100000000ull;
-	/* x64: system space is the top of 2^64; the axis spans the regions */
-	if (pm && pm->x64 && pm->nregions) {
-		pic->lo = UINT64_MAX;
-		pic->hi = 0;
-		for (unsigned i = 0; i < pm->nregions; i++)
-			if (pm->regions[i].end > pic->hi)
-				pic->hi = pm->regions[i].end;
-	}
-	for (unsigned i = 0; pm && i < pm->nregions; i++)
+	pic->lo = wide ? UINT64_MAX : 0x80000000u;
+	pic->hi = wide ? 0 : 0x100000000ull;
+	for (unsigned i = 0; pm && i < pm->nregions; i++) {
 		if (pm->regions[i].start < pic->lo)
-			pic->lo = pm->regions[i].start & ~0xFFFFFull;
-	for (unsigned i = 0; cr && i < cr->nmodules; i++)
-		if (cr->modules[i].target.base < pic->lo)
-			pic->lo = cr->modules[i].target.base & ~0xFFFFFull;
+			pic->lo = pm->regions[i].start;
+		if (wide && end_or_top(pm->regions[i].end) > pic->hi)
+			pic->hi = end_or_top(pm->regions[i].end);
+	}
+	for (unsigned i = 0; cr && i < cr->nmodules; i++) {
+		uint64_t base = cr->modules[i].target.base, end = base + cr->modules[i].target.size;
+
+		if (base < pic->lo)
+			pic->lo = base;
+		if (wide && (end < base ? UINT64_MAX : end) > pic->hi)
+			pic->hi = end < base ? UINT64_MAX : end;
+	}
+	if (!wide) {
+		pic->lo &= ~0xFFFFFull;
+		return;
+	}
+	if (pic->hi <= pic->lo) {	/* nothing placed: the kernel half */
+		pic->lo = UINT64_C(0xFFFF800000000000);
+		pic->hi = UINT64_MAX;
+		return;
+	}
+	pic->lo &= ~(GIB - 1);
+	pic->hi = pic->hi > UINT64_MAX - GIB ? UINT64_MAX : (pic->hi + GIB - 1) & ~(GIB - 1);
 }
 
 static void header(struct picture *pic)
@@ -551,7 +582,7 @@ int report_write_html(FILE *f, const struct report_picture *p)
 	if (p->pools)
 		region_table(f, p->pools);
 	else
-		fputs("<p class=\"error\">no pool map (no KDBG): regions unknown</p>\n", f);
+		fputs("<p class=\"error\">no address-space map (the report's pools part says why): regions unknown</p>\n", f);
 	if (cr) {
 		fputs("<h2>Modules in their regions</h2>\n", f);
 		for (unsigned i = 0; p->pools && i < p->pools->nregions; i++)

@@ -15,7 +15,8 @@ import zlib
 
 from common import fixture, manifest, run_ntmem, check_each_fixture
 
-DUMPS = ("xp-sp2-seed-full.dmp", "xp-sp2-crash-50.dmp", "win7-sp1-pae-full.dmp")
+DUMPS = ("xp-sp2-seed-full.dmp", "xp-sp2-crash-50.dmp", "win7-sp1-pae-full.dmp", "win7-x64-full.dmp",
+         "win10-x64-full.dmp")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--hide-scrollbars"]
@@ -132,7 +133,8 @@ class ReportHtml(unittest.TestCase):
         for cells, mod in zip(pic.modules, want["modules"]):   # a cell per page, RVA 0 up
             self.assertEqual(sorted(cells, key=lambda r: int(r, 16)),
                              ["0x%x" % (i * 4096) for i in range((mod["size"] + 4095) // 4096)])
-        for cells, mod in zip(pic.modules, want.get("carve", [])):   # states as the manifest says
+        carve = want.get("carve") or want.get("x64_carve", [])
+        for cells, mod in zip(pic.modules, carve):   # states as the manifest says
             with self.subTest(module=mod["name"]):
                 self.assertEqual(len(cells), len(mod["pages"]))
                 for page in mod["pages"]:
@@ -151,6 +153,19 @@ class ReportHtml(unittest.TestCase):
         want = manifest(name)["dump"]["bugcheck"]["params"][0]
         self.assertIn("bugcheck P1 = 0x%08x" % int(want, 16), text)
         self.assertRegex(text, r'class="mark"><line')
+
+    def test_x64_axis_spans_the_kernels_regions(self):
+        """An x64 kernel half is 128 TiB: the axis covers what the regions
+        and modules cover, in whole GiB, with 64-bit addresses."""
+        name = "win10-x64-full.dmp"
+        _, text = self.render(name)
+        m = re.search(r"Kernel address space 0x([0-9a-f]{16})-0x([0-9a-f]{16}), to scale", text)
+        self.assertIsNotNone(m, "no 64-bit axis caption")
+        lo, hi = int(m.group(1), 16), int(m.group(2), 16)
+        self.assertEqual(lo % (1 << 30), 0)
+        for mod in manifest(name)["modules"]:
+            base = int(mod["base"], 16)
+            self.assertTrue(lo <= base and base + mod["size"] <= hi, mod["name"])
 
     def test_file_is_replaced_whole(self):
         out, _ = self.render("xp-sp2-seed-full.dmp")

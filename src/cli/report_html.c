@@ -51,7 +51,11 @@ static void put_escaped(FILE *f, const char *s)
 
 static void size_text(uint64_t bytes, char *buf, size_t n)
 {
-	if (bytes >= (1u << 20))
+	if (bytes >= (1ull << 40))
+		snprintf(buf, n, "%.1f TiB", (double)bytes / (1ull << 40));
+	else if (bytes >= (1ull << 30))
+		snprintf(buf, n, "%.1f GiB", (double)bytes / (1ull << 30));
+	else if (bytes >= (1u << 20))
 		snprintf(buf, n, "%.1f MiB", (double)bytes / (1u << 20));
 	else if (bytes >= 1024)
 		snprintf(buf, n, "%.1f KiB", (double)bytes / 1024);

@@ -6,4 +6,5 @@
 if [ -n "${TMPDIR-}" ] && ! [ -d "$TMPDIR" -a -w "$TMPDIR" ]; then
 	exec "$@"
 fi
-exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "$@"
+exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	--suppressions="$(dirname "$0")/valgrind.supp" "$@"
